@@ -1,0 +1,109 @@
+"""Parameter schemas of node types: the Python side of the registry's parameter checking.
+
+The native registry publishes the same schema for its node types (``_runtime.node_types()``); a test
+checks that both agree for every built-in node type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+PARAM_TYPES = ("int", "number", "string", "bool", "list", "map", "any")
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    type: str  # one of PARAM_TYPES
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        """Return a message describing why ``value`` is not acceptable, or None if it is."""
+        t = self.type
+        if t == "int":
+            if type(value) is not int:
+                return f"must be an integer, got {_json_type(value)}"
+            if not INT64_MIN <= value <= INT64_MAX:
+                return "must fit in int64"
+        elif t == "number":
+            if type(value) not in (int, float):
+                return f"must be a number, got {_json_type(value)}"
+            if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+                return "must fit in int64"
+        elif t == "string":
+            if type(value) is not str:
+                return f"must be a string, got {_json_type(value)}"
+            if self.choices and value not in self.choices:
+                return f"must be one of {', '.join(self.choices)}; got '{value}'"
+        elif t == "bool":
+            if type(value) is not bool:
+                return f"must be a boolean, got {_json_type(value)}"
+        elif t == "list":
+            if not isinstance(value, list):
+                return f"must be a list, got {_json_type(value)}"
+        elif t == "map":
+            if not isinstance(value, dict):
+                return f"must be an object, got {_json_type(value)}"
+        return None
+
+
+@dataclass(frozen=True)
+class NodeTypeSpec:
+    """What the registry knows of a node type: its name, aliases and parameters."""
+
+    name: str
+    params: tuple[ParamSpec, ...] = ()
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    node_class: Any = field(default=None, compare=False)
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def check_params(self, params: dict) -> tuple[str, str] | None:
+        """Return (param name or '', message) for the first problem, or None.
+
+        Order: unknown names (in the order given), then each declared parameter in declaration
+        order (missing required, then type). The native registry checks in the same order."""
+        for name in params:
+            if self.param(name) is None:
+                return name, f"unknown parameter '{name}' for {self.name}"
+        for p in self.params:
+            if p.name not in params:
+                if p.required:
+                    return "", f"missing required parameter '{p.name}' for {self.name}"
+                continue
+            problem = p.check(params[p.name])
+            if problem:
+                return p.name, f"parameter '{p.name}' {problem}"
+        return None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "boolean"
+    if type(value) is int:
+        return "integer"
+    if type(value) is float:
+        return "number"
+    if type(value) is str:
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
