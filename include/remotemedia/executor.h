@@ -1,0 +1,32 @@
+// The batch executor: runs a compiled Graph over a finite list of items.
+//
+// Semantics (docs/SEMANTICS.md): results and the reported error are those of item-at-a-time,
+// depth-first execution. A chain runs stage by stage over whole vectors (one virtual call per node
+// per batch); other graphs push each item depth-first. Both give the identical list.
+#pragma once
+
+#include <vector>
+
+#include "remotemedia/graph.h"
+#include "remotemedia/status.h"
+#include "remotemedia/value.h"
+
+namespace remotemedia {
+
+// Items in flight: boxed Values, or a column (a 1-D NDArray whose elements are the items, each a
+// numpy scalar) that element-wise nodes process without boxing.
+struct Batch {
+  std::vector<Value> items;
+  Ref<NDArray> column;
+
+  bool is_column() const { return static_cast<bool>(column); }
+  size_t size() const { return column ? static_cast<size_t>(column->size()) : items.size(); }
+  // Turns a column into boxed numpy scalars (no copy of the data: each shares the storage).
+  void box();
+};
+
+// Errors carry node id, node type and item index (Status::with_node).
+Result<Batch> run_batch(const Graph& graph, Batch inputs);
+Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs);
+
+}  // namespace remotemedia

@@ -1,0 +1,28 @@
+// JSON text <-> Value, with the limits every manifest and CLI input obeys.
+//
+// Objects keep their key order (a repeated key keeps its first position and takes the last value,
+// as Python's json does). Integers beyond int64 become big-integer objects rather than silently
+// turning into floats, so "must fit in int64" can be reported exactly as the Python side does.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "remotemedia/status.h"
+#include "remotemedia/value.h"
+
+namespace remotemedia {
+
+inline constexpr size_t kMaxJsonBytes = 16u << 20;  // 16 MiB
+inline constexpr int kMaxJsonDepth = 64;
+
+// Parse errors are kManifestError at path "$" (size, depth, syntax with line and column, a number
+// too large for a double).
+Result<Value> parse_json(std::string_view text);
+
+// Serialises null, bool, int, float, string, list, map and big integers; arrays as nested lists.
+// Other kinds (bytes, audio, opaque objects) and non-finite floats are a kTypeError.
+Result<std::string> to_json(const Value& value, int indent = -1);
+
+}  // namespace remotemedia

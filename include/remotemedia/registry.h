@@ -1,0 +1,75 @@
+// Registry: node type name -> factory, aliases, parameter schema and a one-line description.
+//
+// The CLI lists it, the Python binding publishes it (node_types()), and manifests are checked
+// against it. Lookups and registrations may happen from several threads (a server registers while
+// sessions run), so it is guarded; NodeTypeInfo addresses stay valid for the registry's lifetime.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "remotemedia/node.h"
+#include "remotemedia/status.h"
+#include "remotemedia/value.h"
+
+namespace remotemedia {
+
+enum class ParamType : uint8_t { kInt, kNumber, kString, kBool, kList, kMap, kAny };
+const char* param_type_name(ParamType type);
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::kAny;
+  bool required = false;
+  Value default_value;                // used when the parameter is absent and not required
+  std::vector<std::string> choices;   // allowed values of a string parameter; empty = any
+  std::string description;
+};
+
+// Makes a node instance from parameters that already passed check_params (defaults filled in).
+using NodeFactory = std::function<Result<std::unique_ptr<Node>>(const Value& params)>;
+
+struct NodeTypeInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string description;
+  std::vector<ParamSpec> params;
+  NodeFactory factory;
+
+  const ParamSpec* param(std::string_view param_name) const;
+};
+
+class Registry {
+ public:
+  Registry() = default;
+  // The process-wide registry with every built-in node type.
+  static Registry& global();
+
+  // Rejects a name or alias that is already taken.
+  Status add(NodeTypeInfo info);
+  // By name or alias; nullptr when unknown.
+  const NodeTypeInfo* find(std::string_view name) const;
+  std::vector<const NodeTypeInfo*> types() const;
+
+  // The first problem with `params` (a map): unknown names in the order given, then each declared
+  // parameter in declaration order (missing when required, then its type). The error path is
+  // `params_path` or `params_path.<name>`. Returns the parameters with defaults filled in.
+  static Result<Value> check_params(const NodeTypeInfo& info, const Value& params,
+                                    const std::string& params_path);
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::deque<NodeTypeInfo> infos_;
+  std::unordered_map<std::string, const NodeTypeInfo*> by_name_;
+};
+
+// Registers the built-in node families (src/nodes/).
+void register_builtin_nodes(Registry& registry);
+
+}  // namespace remotemedia

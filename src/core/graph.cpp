@@ -1,0 +1,144 @@
+#include "remotemedia/graph.h"
+
+#include <algorithm>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace remotemedia {
+
+namespace {
+
+Status graph_error(std::string message, std::string path) {
+  return std::move(Status(StatusCode::kGraphError, std::move(message)).with_path(std::move(path)));
+}
+
+std::string node_path(size_t i, const char* field) {
+  return "$.nodes[" + std::to_string(i) + "]." + field;
+}
+
+// Kahn's algorithm; ties go to the lower node index so the order is deterministic and the same as
+// the Python executor's.
+std::vector<size_t> topological_sort(const std::vector<GraphNode>& nodes) {
+  std::vector<size_t> in_degree(nodes.size());
+  for (const GraphNode& n : nodes) {
+    for (size_t s : n.successors) ++in_degree[s];
+  }
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (in_degree[i] == 0) ready.push(i);
+  }
+  std::vector<size_t> order;
+  while (!ready.empty()) {
+    size_t i = ready.top();
+    ready.pop();
+    order.push_back(i);
+    for (size_t s : nodes[i].successors) {
+      if (--in_degree[s] == 0) ready.push(s);
+    }
+  }
+  return order;
+}
+
+// The ids on one cycle among the nodes Kahn's algorithm could not order: follow successors that
+// are still unordered until a node repeats.
+std::string describe_cycle(const std::vector<GraphNode>& nodes, const std::vector<size_t>& order) {
+  std::vector<bool> ordered(nodes.size(), false);
+  for (size_t i : order) ordered[i] = true;
+  size_t start = 0;
+  while (ordered[start]) ++start;
+  std::vector<size_t> path;
+  std::unordered_map<size_t, size_t> seen;
+  size_t cur = start;
+  while (!seen.count(cur)) {
+    seen[cur] = path.size();
+    path.push_back(cur);
+    for (size_t s : nodes[cur].successors) {
+      if (!ordered[s]) {
+        cur = s;
+        break;
+      }
+    }
+  }
+  std::string text;
+  for (size_t k = seen[cur]; k < path.size(); ++k) text += "'" + nodes[path[k]].id + "' -> ";
+  return text + "'" + nodes[cur].id + "'";
+}
+
+}  // namespace
+
+Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry) {
+  Graph g;
+  g.name_ = manifest.name;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < manifest.nodes.size(); ++i) {
+    const NodeSpec& spec = manifest.nodes[i];
+    if (index.count(spec.id)) {
+      return graph_error("duplicate node id '" + spec.id + "'", node_path(i, "id"));
+    }
+    index[spec.id] = i;
+    const NodeTypeInfo* type = registry.find(spec.node_type);
+    if (type == nullptr) {
+      return std::move(Status(StatusCode::kUnknownNodeType, "unknown node type '" + spec.node_type + "'")
+                           .with_path(node_path(i, "node_type")));
+    }
+    RM_ASSIGN_OR_RETURN(Value params, Registry::check_params(*type, spec.params, node_path(i, "params")));
+    g.nodes_.push_back(GraphNode{spec.id, type, std::move(params), {}, 0});
+  }
+
+  if (manifest.connections) {
+    std::unordered_set<std::string> seen;
+    for (size_t j = 0; j < manifest.connections->size(); ++j) {
+      const Connection& c = (*manifest.connections)[j];
+      const std::string path = "$.connections[" + std::to_string(j) + "]";
+      auto from = index.find(c.from);
+      if (from == index.end()) return graph_error("connection from unknown node '" + c.from + "'", path + ".from");
+      auto to = index.find(c.to);
+      if (to == index.end()) return graph_error("connection to unknown node '" + c.to + "'", path + ".to");
+      if (!seen.insert(c.from + '\0' + c.to).second) {
+        return graph_error("duplicate connection '" + c.from + "' -> '" + c.to + "'", path);
+      }
+      g.nodes_[from->second].successors.push_back(to->second);
+      ++g.nodes_[to->second].in_degree;
+    }
+  } else {
+    for (size_t i = 0; i + 1 < g.nodes_.size(); ++i) {
+      g.nodes_[i].successors.push_back(i + 1);
+      ++g.nodes_[i + 1].in_degree;
+    }
+  }
+
+  g.order_ = topological_sort(g.nodes_);
+  if (g.order_.size() != g.nodes_.size()) {
+    return graph_error("cycle: " + describe_cycle(g.nodes_, g.order_), "$.connections");
+  }
+  for (size_t i = 0; i < g.nodes_.size(); ++i) {
+    if (g.nodes_[i].in_degree == 0) g.sources_.push_back(i);
+  }
+  // A chain: one source, and along the topological order each node feeds exactly the next one.
+  g.is_chain_ = g.nodes_.empty() || g.sources_.size() == 1;
+  for (size_t k = 0; g.is_chain_ && k < g.order_.size(); ++k) {
+    const GraphNode& n = g.nodes_[g.order_[k]];
+    const bool last = k + 1 == g.order_.size();
+    g.is_chain_ = last ? n.successors.empty()
+                       : n.successors.size() == 1 && n.successors[0] == g.order_[k + 1] &&
+                             g.nodes_[g.order_[k + 1]].in_degree == 1;
+  }
+  return g;
+}
+
+Result<std::vector<std::unique_ptr<Node>>> Graph::instantiate() const {
+  std::vector<std::unique_ptr<Node>> out;
+  out.reserve(nodes_.size());
+  for (const GraphNode& n : nodes_) {
+    auto made = n.type->factory(n.params);
+    if (!made.ok()) {
+      Status s = made.take_status();
+      return std::move(s.with_node(n.id, n.type->name, std::nullopt));
+    }
+    out.push_back(std::move(made).value());
+  }
+  return out;
+}
+
+}  // namespace remotemedia

@@ -1,0 +1,348 @@
+#include "arithmetic.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+namespace remotemedia::arith {
+
+std::optional<Op> parse_op(std::string_view name) {
+  if (name == "add") return Op::kAdd;
+  if (name == "subtract") return Op::kSubtract;
+  if (name == "multiply") return Op::kMultiply;
+  if (name == "divide") return Op::kDivide;
+  if (name == "power") return Op::kPower;
+  if (name == "modulo") return Op::kModulo;
+  return std::nullopt;
+}
+
+const char* op_symbol(Op op) {
+  switch (op) {
+    case Op::kAdd: return "+";
+    case Op::kSubtract: return "-";
+    case Op::kMultiply: return "*";
+    case Op::kDivide: return "/";
+    case Op::kPower: return "**";
+    case Op::kModulo: return "%";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr int64_t kMaxExact = int64_t{1} << 53;  // every int of magnitude <= 2^53 is a double
+
+int bit_length(unsigned __int128 x) {
+  int n = 0;
+  while (x) {
+    ++n;
+    x >>= 1;
+  }
+  return n;
+}
+
+// Exact integer power; false when the result leaves T's range.
+template <typename T>
+bool checked_ipow(T base, int64_t exp, T* out) {
+  T result = 1;
+  while (exp) {
+    if ((exp & 1) && __builtin_mul_overflow(result, base, &result)) return false;
+    exp >>= 1;
+    if (exp && __builtin_mul_overflow(base, base, &base)) return false;
+  }
+  *out = result;
+  return true;
+}
+
+// Python's floor modulo on integers (the sign of the divisor). b != 0.
+template <typename T>
+T int_mod(T a, T b) {
+  if (b == -1) return 0;  // also avoids INT_MIN % -1, which traps in C++
+  T r = a % b;
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}
+
+bool is_odd_integer(double x) { return std::fmod(std::fabs(x), 2.0) == 1.0; }
+
+Status int_overflow(Op op) {
+  return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in int64");
+}
+
+}  // namespace
+
+double int_true_divide(int64_t a, int64_t b) {
+  if (-kMaxExact <= a && a <= kMaxExact && -kMaxExact <= b && b <= kMaxExact) {
+    return static_cast<double>(a) / static_cast<double>(b);  // both exact: one rounding
+  }
+  const bool negative = (a < 0) != (b < 0);
+  unsigned __int128 x = a < 0 ? -static_cast<unsigned __int128>(a) : static_cast<unsigned __int128>(a);
+  unsigned __int128 y = b < 0 ? -static_cast<unsigned __int128>(b) : static_cast<unsigned __int128>(b);
+  if (x == 0) return negative ? -0.0 : 0.0;
+  // Scale so the integer quotient has 55-56 bits: 53 for the mantissa, the rest for rounding.
+  const int shift = 55 - (bit_length(x) - bit_length(y));
+  if (shift >= 0) x <<= shift;
+  else y <<= -shift;
+  const unsigned __int128 q = x / y;
+  const bool sticky = x % y != 0;
+  const int extra = bit_length(q) - 53;
+  uint64_t mantissa = static_cast<uint64_t>(q >> extra);
+  const uint64_t dropped = static_cast<uint64_t>(q & ((static_cast<unsigned __int128>(1) << extra) - 1));
+  const uint64_t half = uint64_t{1} << (extra - 1);
+  if (dropped > half || (dropped == half && (sticky || (mantissa & 1)))) ++mantissa;  // half to even
+  const double magnitude = std::ldexp(static_cast<double>(mantissa), extra - shift);
+  return negative ? -magnitude : magnitude;
+}
+
+Status float_pow(double iv, double iw, double* out) {
+  // The order of these cases is CPython's float_pow (Objects/floatobject.c).
+  if (iw == 0) {
+    *out = 1.0;
+    return Status::OK();
+  }
+  if (std::isnan(iv)) {
+    *out = iv;
+    return Status::OK();
+  }
+  if (std::isnan(iw)) {
+    *out = iv == 1.0 ? 1.0 : iw;
+    return Status::OK();
+  }
+  if (std::isinf(iw)) {
+    iv = std::fabs(iv);
+    if (iv == 1.0) *out = 1.0;
+    else if ((iw > 0.0) == (iv > 1.0)) *out = std::fabs(iw);
+    else *out = 0.0;
+    return Status::OK();
+  }
+  if (std::isinf(iv)) {
+    const bool odd = is_odd_integer(iw);
+    if (iw > 0.0) *out = odd ? iv : std::fabs(iv);
+    else *out = odd ? std::copysign(0.0, iv) : 0.0;
+    return Status::OK();
+  }
+  if (iv == 0.0) {
+    const bool odd = is_odd_integer(iw);
+    if (iw < 0.0) return ZeroDivisionError("0.0 cannot be raised to a negative power");
+    *out = odd ? iv : 0.0;
+    return Status::OK();
+  }
+  bool negate = false;
+  if (iv < 0.0) {
+    if (iw != std::floor(iw)) {
+      return ValueError("a negative number raised to a fractional power is complex");
+    }
+    iv = -iv;
+    negate = is_odd_integer(iw);
+  }
+  if (iv == 1.0) {
+    *out = negate ? -1.0 : 1.0;
+    return Status::OK();
+  }
+  double ix = std::pow(iv, iw);
+  if (std::isinf(ix)) return OverflowError("float power result too large");
+  *out = negate ? -ix : ix;
+  return Status::OK();
+}
+
+double float_mod(double a, double b) {
+  double mod = std::fmod(a, b);
+  if (mod != 0.0) {
+    if ((b < 0) != (mod < 0)) mod += b;
+  } else {
+    mod = std::copysign(0.0, b);
+  }
+  return mod;
+}
+
+Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
+  if (a.is_int && b.is_int) {
+    int64_t r = 0;
+    switch (op) {
+      case Op::kAdd:
+        if (__builtin_add_overflow(a.i, b.i, &r)) return int_overflow(op);
+        *out = Value::integer(r);
+        return Status::OK();
+      case Op::kSubtract:
+        if (__builtin_sub_overflow(a.i, b.i, &r)) return int_overflow(op);
+        *out = Value::integer(r);
+        return Status::OK();
+      case Op::kMultiply:
+        if (__builtin_mul_overflow(a.i, b.i, &r)) return int_overflow(op);
+        *out = Value::integer(r);
+        return Status::OK();
+      case Op::kDivide:
+        if (b.i == 0) return ZeroDivisionError("division by zero");
+        *out = Value::real(int_true_divide(a.i, b.i));
+        return Status::OK();
+      case Op::kModulo:
+        if (b.i == 0) return ZeroDivisionError("integer modulo by zero");
+        *out = Value::integer(int_mod(a.i, b.i));
+        return Status::OK();
+      case Op::kPower:
+        if (b.i < 0) break;  // Python: float power
+        if (!checked_ipow(a.i, b.i, &r)) return int_overflow(op);
+        *out = Value::integer(r);
+        return Status::OK();
+    }
+  }
+  const double x = a.as_double(), y = b.as_double();
+  switch (op) {
+    case Op::kAdd: *out = Value::real(x + y); return Status::OK();
+    case Op::kSubtract: *out = Value::real(x - y); return Status::OK();
+    case Op::kMultiply: *out = Value::real(x * y); return Status::OK();
+    case Op::kDivide:
+      if (y == 0.0) return ZeroDivisionError("float division by zero");
+      *out = Value::real(x / y);
+      return Status::OK();
+    case Op::kModulo:
+      if (y == 0.0) return ZeroDivisionError("float modulo by zero");
+      *out = Value::real(float_mod(x, y));
+      return Status::OK();
+    case Op::kPower: {
+      double r = 0.0;
+      RM_RETURN_IF_ERROR(float_pow(x, y, &r));
+      *out = Value::real(r);
+      return Status::OK();
+    }
+  }
+  return InternalError("unknown operation");
+}
+
+// ---------------------------------------------------------------------------------------------
+// numpy kernels
+
+bool supports_dtype(DType dtype) {
+  return dtype == DType::kInt32 || dtype == DType::kInt64 || dtype == DType::kFloat32 ||
+         dtype == DType::kFloat64;
+}
+
+namespace {
+
+// Result of an element-wise kernel over `n` elements: how many succeeded.
+template <typename T, typename R, typename F>
+int64_t apply(const T* in, R* out, int64_t n, F&& f) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!f(in[i], &out[i])) return i;
+  }
+  return n;
+}
+
+// Float arithmetic, numpy style: IEEE results, no errors (zero operands were rejected earlier).
+template <typename F>
+int64_t float_kernel(Op op, const F* in, F* out, int64_t n, F b) {
+  switch (op) {
+    case Op::kAdd: for (int64_t i = 0; i < n; ++i) out[i] = in[i] + b; break;
+    case Op::kSubtract: for (int64_t i = 0; i < n; ++i) out[i] = in[i] - b; break;
+    case Op::kMultiply: for (int64_t i = 0; i < n; ++i) out[i] = in[i] * b; break;
+    case Op::kDivide: for (int64_t i = 0; i < n; ++i) out[i] = in[i] / b; break;
+    case Op::kPower: for (int64_t i = 0; i < n; ++i) out[i] = std::pow(in[i], b); break;
+    case Op::kModulo:
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<F>(float_mod(in[i], b));
+      break;
+  }
+  return n;
+}
+
+// numpy's float32 remainder is computed in float32; float_mod in double then rounded to float
+// gives the same value because fmod is exact and the one addition is exact in double.
+
+template <typename T>
+int64_t int_kernel(Op op, const T* in, T* out, int64_t n, T b) {
+  switch (op) {
+    case Op::kAdd: return apply(in, out, n, [b](T x, T* r) { return !__builtin_add_overflow(x, b, r); });
+    case Op::kSubtract:
+      return apply(in, out, n, [b](T x, T* r) { return !__builtin_sub_overflow(x, b, r); });
+    case Op::kMultiply:
+      return apply(in, out, n, [b](T x, T* r) { return !__builtin_mul_overflow(x, b, r); });
+    case Op::kModulo: return apply(in, out, n, [b](T x, T* r) { *r = int_mod(x, b); return true; });
+    case Op::kPower:
+      return apply(in, out, n, [b](T x, T* r) { return checked_ipow<T>(x, static_cast<int64_t>(b), r); });
+    case Op::kDivide: break;  // produces float64; handled by the caller
+  }
+  return n;
+}
+
+template <typename T>
+bool fits(int64_t v) {
+  return v >= std::numeric_limits<T>::min() && v <= std::numeric_limits<T>::max();
+}
+
+// The output array: same shape and scalar flag as the input, or on failure a 1-D prefix of the
+// `done` elements computed before it.
+Ref<NDArray> finish(Ref<NDArray> full, const NDArray& a, int64_t done) {
+  if (done == a.size()) return full;
+  return NDArray::wrap(full->dtype(), {done}, full->data(), full, /*is_source=*/false);
+}
+
+template <typename T>
+Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int64_t* failed) {
+  const int64_t n = a.size();
+  const T* in = a.data_as<T>();
+  if (!operand.is_int || op == Op::kDivide) {
+    // An int array with a float operand, or true division: float64 results.
+    const double b = operand.as_double();
+    if ((op == Op::kDivide || op == Op::kModulo) && b == 0.0) {
+      *failed = 0;
+      return ZeroDivisionError(std::string(op == Op::kDivide ? "division" : "modulo") + " by zero");
+    }
+    Ref<NDArray> r = NDArray::allocate(DType::kFloat64, a.shape(), a.numpy_scalar());
+    double* o = r->mutable_data_as<double>();
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<double>(in[i]);
+    float_kernel<double>(op, o, o, n, b);
+    *out = r;
+    return Status::OK();
+  }
+  if (!fits<T>(operand.i)) {
+    *failed = 0;
+    return OverflowError("Python integer " + std::to_string(operand.i) + " out of bounds for " +
+                         dtype_name(a.dtype()));
+  }
+  if (op == Op::kModulo && operand.i == 0) {
+    *failed = 0;
+    return ZeroDivisionError("integer modulo by zero");
+  }
+  if (op == Op::kPower && operand.i < 0) {
+    *failed = 0;
+    return ValueError("integers to negative integer powers are not allowed");
+  }
+  Ref<NDArray> r = NDArray::allocate(a.dtype(), a.shape(), a.numpy_scalar());
+  const int64_t done = int_kernel<T>(op, in, r->mutable_data_as<T>(), n, static_cast<T>(operand.i));
+  *out = finish(r, a, done);
+  if (done < n) {
+    *failed = done;
+    return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in " +
+                         dtype_name(a.dtype()));
+  }
+  return Status::OK();
+}
+
+template <typename F>
+Status numpy_float(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int64_t* failed) {
+  const F b = static_cast<F>(operand.as_double());
+  if ((op == Op::kDivide || op == Op::kModulo) && operand.as_double() == 0.0) {
+    *failed = 0;
+    return ZeroDivisionError(std::string(op == Op::kDivide ? "division" : "modulo") + " by zero");
+  }
+  Ref<NDArray> r = NDArray::allocate(a.dtype(), a.shape(), a.numpy_scalar());
+  float_kernel<F>(op, a.data_as<F>(), r->mutable_data_as<F>(), a.size(), b);
+  *out = r;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
+                    int64_t* failed_element) {
+  switch (a.dtype()) {
+    case DType::kInt32: return numpy_int<int32_t>(op, a, operand, out, failed_element);
+    case DType::kInt64: return numpy_int<int64_t>(op, a, operand, out, failed_element);
+    case DType::kFloat32: return numpy_float<float>(op, a, operand, out, failed_element);
+    case DType::kFloat64: return numpy_float<double>(op, a, operand, out, failed_element);
+    default:
+      *failed_element = 0;
+      return TypeError(std::string("unsupported array dtype ") + dtype_name(a.dtype()));
+  }
+}
+
+}  // namespace remotemedia::arith

@@ -1,0 +1,54 @@
+// Arithmetic with the semantics of docs/SEMANTICS.md, shared by the nodes that compute (Calculator
+// now; Map expressions later). Private to src/nodes.
+//
+// Two families: Python numbers (int64 with overflow errors instead of growing, correctly rounded
+// int/int division, CPython's float_pow and float_rem), and numpy arrays / scalars (numpy 2 dtype
+// rules, plus errors where numpy would wrap or divide by zero).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "remotemedia/ndarray.h"
+#include "remotemedia/status.h"
+#include "remotemedia/value.h"
+
+namespace remotemedia::arith {
+
+enum class Op : uint8_t { kAdd, kSubtract, kMultiply, kDivide, kPower, kModulo };
+
+std::optional<Op> parse_op(std::string_view name);
+const char* op_symbol(Op op);
+
+// A Python-number operand: an int64 (bools are ints) or a double.
+struct Scalar {
+  bool is_int;
+  int64_t i;
+  double f;
+  double as_double() const { return is_int ? static_cast<double>(i) : f; }
+  static Scalar of_int(int64_t v) { return {true, v, 0.0}; }
+  static Scalar of_float(double v) { return {false, 0, v}; }
+};
+
+// a op b on Python numbers. The result is an int or a float Value.
+Status python_binary(Op op, Scalar a, Scalar b, Value* out);
+
+// Correctly rounded a / b (what Python's int true division returns). b != 0.
+double int_true_divide(int64_t a, int64_t b);
+// CPython's float ** float, including its errors.
+Status float_pow(double base, double exponent, double* out);
+// CPython's float % float (the sign of the divisor). b != 0.
+double float_mod(double a, double b);
+
+// numpy: every element of `a` op `operand`. dtype must be int32, int64, float32 or float64
+// (supports_dtype). Returns the result array (same shape and numpy_scalar flag) in *out. On an
+// element's failure returns the error with *failed_element set and *out holding the results of
+// the elements before it (as a 1-D prefix). A failure that concerns the operand rather than an
+// element (it does not fit the dtype, division by zero) fails at element 0.
+bool supports_dtype(DType dtype);
+Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
+                    int64_t* failed_element);
+
+}  // namespace remotemedia::arith

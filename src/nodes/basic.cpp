@@ -1,0 +1,159 @@
+// The basic node family: PassThroughNode and CalculatorNode.
+#include <memory>
+#include <string>
+
+#include "arithmetic.h"
+#include "remotemedia/node.h"
+#include "remotemedia/registry.h"
+
+namespace remotemedia {
+
+namespace {
+
+class PassThroughNode final : public Node {
+ public:
+  Status process(Value item, Emitter& out) override {
+    out.emit(std::move(item));
+    return Status::OK();
+  }
+  Status process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t*) override {
+    if (out.empty()) out.swap(items);  // hand the whole vector on: no per-item work at all
+    else for (Value& v : items) out.push_back(std::move(v));
+    return Status::OK();
+  }
+  Status process_column(const Ref<NDArray>& column, Ref<NDArray>* out, size_t*) override {
+    *out = column;
+    return Status::OK();
+  }
+};
+
+class CalculatorNode final : public Node {
+ public:
+  CalculatorNode(arith::Op op, arith::Scalar operand) : op_(op), operand_(operand) {}
+
+  Status process(Value item, Emitter& out) override {
+    Value result;
+    RM_RETURN_IF_ERROR(compute(item, &result));
+    out.emit(std::move(result));
+    return Status::OK();
+  }
+
+  // Rewrites the vector in place (one output per input) and hands it on. Plain ints and floats,
+  // the common case, take the inline path; everything else goes through compute().
+  Status process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) override {
+    const size_t n = items.size();
+    for (size_t i = 0; i < n; ++i) {
+      Value& v = items[i];
+      Status s;
+      if (v.is_int() && operand_.is_int && op_ == arith::Op::kAdd) {
+        int64_t r;
+        if (__builtin_add_overflow(v.as_int(), operand_.i, &r)) s = OverflowError("integer result of '+' does not fit in int64");
+        else v = Value::integer(r);
+      } else if (v.is_float() && op_ <= arith::Op::kMultiply) {
+        const double b = operand_.as_double(), x = v.as_float();
+        v = Value::real(op_ == arith::Op::kAdd ? x + b : op_ == arith::Op::kSubtract ? x - b : x * b);
+      } else {
+        Value r;
+        s = compute(v, &r);
+        if (s.ok()) v = std::move(r);
+      }
+      if (!s.ok()) {
+        *failed_at = i;
+        items.resize(i);
+        append(items, out);
+        return s;
+      }
+    }
+    append(items, out);
+    return Status::OK();
+  }
+
+  Status process_column(const Ref<NDArray>& column, Ref<NDArray>* out, size_t* failed_at) override {
+    if (column->size() == 0) {
+      *out = column;
+      return Status::OK();
+    }
+    if (!arith::supports_dtype(column->dtype())) return Status(StatusCode::kNotImplemented, "");
+    int64_t failed = 0;
+    Status s = arith::numpy_binary(op_, *column, operand_, out, &failed);
+    if (!s.ok()) {
+      *failed_at = static_cast<size_t>(failed);
+      if (!*out) *out = NDArray::allocate(column->dtype(), {0});
+    }
+    return s;
+  }
+
+ private:
+  static void append(std::vector<Value>& items, std::vector<Value>& out) {
+    if (out.empty()) out.swap(items);
+    else for (Value& v : items) out.push_back(std::move(v));
+  }
+
+  Status compute(const Value& item, Value* result) const {
+    switch (item.kind()) {
+      case ValueKind::kBool:
+      case ValueKind::kInt:
+        return arith::python_binary(op_, arith::Scalar::of_int(item.as_int()), operand_, result);
+      case ValueKind::kFloat:
+        return arith::python_binary(op_, arith::Scalar::of_float(item.as_float()), operand_, result);
+      case ValueKind::kArray: {
+        const NDArray& a = item.as_array();
+        if (!arith::supports_dtype(a.dtype())) {
+          return TypeError(std::string("unsupported array dtype ") + dtype_name(a.dtype()) +
+                           " (expected int32, int64, float32 or float64)");
+        }
+        Ref<NDArray> r;
+        int64_t failed = 0;
+        RM_RETURN_IF_ERROR(arith::numpy_binary(op_, a, operand_, &r, &failed));
+        *result = Value::array(std::move(r));
+        return Status::OK();
+      }
+      case ValueKind::kObject:
+        if (item.as_object().is_big_integer()) return OverflowError("int too large to convert to int64");
+        [[fallthrough]];
+      default:
+        return TypeError("unsupported operand type '" + item.type_name() +
+                         "' (expected int, float or a numeric numpy array)");
+    }
+  }
+
+  arith::Op op_;
+  arith::Scalar operand_;
+};
+
+Result<std::unique_ptr<Node>> make_calculator(const Value& params) {
+  auto op = arith::parse_op(params.find("operation")->as_string());
+  const Value& operand = *params.find("operand");
+  if (!op) return Status(StatusCode::kInvalidParameter, "unknown operation");
+  arith::Scalar s = operand.is_int() ? arith::Scalar::of_int(operand.as_int())
+                                     : arith::Scalar::of_float(operand.as_float());
+  return std::unique_ptr<Node>(std::make_unique<CalculatorNode>(*op, s));
+}
+
+}  // namespace
+
+void register_basic_nodes(Registry& registry) {
+  (void)registry.add(NodeTypeInfo{
+      "PassThroughNode",
+      {"PassThrough"},
+      "Emits every item unchanged.",
+      {},
+      [](const Value&) -> Result<std::unique_ptr<Node>> { return std::unique_ptr<Node>(std::make_unique<PassThroughNode>()); },
+  });
+  (void)registry.add(NodeTypeInfo{
+      "CalculatorNode",
+      {"Calculator"},
+      "Applies one arithmetic operation with a constant operand to numbers and numeric arrays.",
+      {
+          ParamSpec{"operation", ParamType::kString, true, Value(),
+                    {"add", "subtract", "multiply", "divide", "power", "modulo"},
+                    "The operation: add, subtract, multiply, divide, power or modulo."},
+          ParamSpec{"operand", ParamType::kNumber, true, Value(), {}, "The right-hand operand (int or float)."},
+      },
+      make_calculator,
+  });
+}
+
+void register_builtin_nodes(Registry& registry) { register_basic_nodes(registry); }
+
+}  // namespace remotemedia
