@@ -262,9 +262,11 @@ Result<Value> parse_json(std::string_view text) {
   const bool ok = nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,
                                             /*strict=*/true, /*ignore_comments=*/false);
   if (!ok) {
-    return ManifestError("invalid JSON at " + line_column(text, builder.error_position_) + ": " +
-                             builder.error_,
-                         "$");
+    // nlohmann's message names the line and column already; ours adds them where it does not.
+    std::string where = builder.error_.find("line ") == std::string::npos
+                            ? " at " + line_column(text, builder.error_position_)
+                            : std::string();
+    return ManifestError("invalid JSON" + where + ": " + builder.error_, "$");
   }
   return std::move(builder.result);
 }

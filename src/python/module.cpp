@@ -62,12 +62,21 @@ nb::list node_types() {
   for (const NodeTypeInfo* info : Registry::global().types()) {
     nb::list params;
     for (const ParamSpec& p : info->params) {
-      params.append(nb::dict("name"_a = p.name, "type"_a = param_type_name(p.type), "required"_a = p.required,
-                             "default"_a = value_or_none(p.default_value), "choices"_a = p.choices,
-                             "description"_a = p.description));
+      nb::dict d;
+      d["name"] = p.name;
+      d["type"] = param_type_name(p.type);
+      d["required"] = p.required;
+      d["default"] = value_or_none(p.default_value);
+      d["choices"] = p.choices;
+      d["description"] = p.description;
+      params.append(d);
     }
-    out.append(nb::dict("name"_a = info->name, "aliases"_a = info->aliases, "description"_a = info->description,
-                        "params"_a = params));
+    nb::dict d;
+    d["name"] = info->name;
+    d["aliases"] = info->aliases;
+    d["description"] = info->description;
+    d["params"] = params;
+    out.append(d);
   }
   return out;
 }

@@ -6,8 +6,18 @@ PyObjectHandle::PyObjectHandle(PyObject* obj, bool big_integer) : obj_(obj), big
   Py_INCREF(obj_);
 }
 
+namespace {
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing();
+#else
+  return _Py_IsFinalizing();
+#endif
+}
+}  // namespace
+
 PyObjectHandle::~PyObjectHandle() {
-  if (!Py_IsInitialized() || Py_IsFinalizing()) return;  // leak rather than touch a dying interpreter
+  if (!Py_IsInitialized() || interpreter_finalizing()) return;  // leak rather than touch a dying interpreter
   PyGILState_STATE state = PyGILState_Ensure();
   Py_DECREF(obj_);
   PyGILState_Release(state);

@@ -1,6 +1,7 @@
 #include "python/raise_status.h"
 
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
 
 namespace remotemedia::py {
 
