@@ -1,0 +1,1 @@
+"""Benchmarks that compare the runtimes side by side in one process (see docs/PERFORMANCE.md)."""

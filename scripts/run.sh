@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The main job: set-up, the seed's example pipeline on both executors and on the standalone
+# program, then a short native-versus-Python comparison.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+bash scripts/setup.sh > build/setup.log 2>&1 || { cat build/setup.log; exit 1; }
+
+echo "== The seed's 'For Users' pipeline"
+"$PY" examples/seed_quickstart.py
+
+echo "== The same kind of manifest on the standalone C++ program"
+echo '[1, 2, 3, 4.5]' | ./build/tests/remotemedia-runtime run examples/manifests/seed_medium.json
+
+echo "== Short runtime comparison (medians; see docs/PERFORMANCE.md for the full numbers)"
+"$PY" -m remotemedia.benchmarks.quick_compare --repeats 200

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything RemoteMedia needs on a fresh Debian machine, then builds it. Idempotent, and
+# quick when everything is already there: apt and pip run only for what is missing, and the builds
+# are incremental (scikit-build-core keeps build/<wheel tag>, CMake keeps build/tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+
+# C++ toolchain and libraries, from Debian's packages.
+APT_PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Python packages, from PyPI: build requirements (we build without isolation so the build
+# directory is reused) and test requirements.
+PIP_PACKAGES=("numpy>=1.26" "nanobind>=2.4" "scikit-build-core>=0.10" "pytest>=8" "pytest-asyncio>=0.23"
+              "hypothesis>=6.100" "jsonschema>=4.20")
+if ! "$PY" - "${PIP_PACKAGES[@]}" <<'PYEOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+from packaging.requirements import Requirement
+for spec in sys.argv[1:]:
+    req = Requirement(spec)
+    try:
+        if not req.specifier.contains(version(req.name), prereleases=True):
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PYEOF
+then
+  echo "setup: installing Python packages"
+  "$PY" -m pip install -q --upgrade "${PIP_PACKAGES[@]}" packaging
+fi
+
+# The Python package with its native module (editable: python/ is imported in place).
+"$PY" -m pip install -q --no-build-isolation --no-deps -e . 2>&1 | grep -v "Running pip as the 'root' user" || true
+"$PY" -c "import remotemedia._runtime" || { echo "setup: the native module did not build" >&2; exit 1; }
+
+# The C++ tests and benchmarks, warnings as errors.
+cmake -S . -B build/tests -G Ninja -DREMOTEMEDIA_TESTS=ON -DREMOTEMEDIA_BENCHMARKS=ON \
+      -DREMOTEMEDIA_WERROR=ON -DCMAKE_BUILD_TYPE=Release > build/tests.configure.log 2>&1 \
+  || { cat build/tests.configure.log; exit 1; }
+ninja -C build/tests
