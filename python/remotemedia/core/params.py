@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+import math
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -39,6 +40,8 @@ class ParamSpec:
                 return f"must be a number, got {_json_type(value)}"
             if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
                 return "must fit in int64"
+            if type(value) is float and not math.isfinite(value):
+                return "must be finite (JSON has no inf or nan)"
         elif t == "string":
             if type(value) is not str:
                 return f"must be a string, got {_json_type(value)}"
