@@ -1,0 +1,631 @@
+"""Manifest v1: parse and validate a pipeline document.
+
+Implements docs/MANIFEST.md exactly, in the order given there: the first failing check raises one
+exception (a ``remotemedia.errors.ManifestError`` or subclass) whose ``path`` is the JSON path of the
+fault. The native runtime (``src/core/manifest.cpp``) applies the same rules; the corpus in
+``tests/data/manifests/`` holds both to the same class and path for every fault.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any, Callable
+
+from remotemedia.core.graph import find_cycle, format_cycle
+from remotemedia.core.params import NodeTypeSpec, _json_type
+from remotemedia.errors import (
+    GraphError,
+    InvalidParameterError,
+    ManifestError,
+    UnknownNodeTypeError,
+)
+
+__all__ = [
+    "MAX_MANIFEST_BYTES",
+    "MAX_DEPTH",
+    "TOP_LEVEL_KEYS",
+    "NODE_KEYS",
+    "CONNECTION_KEYS",
+    "RUNTIME_HINTS",
+    "Manifest",
+    "NodeSpec",
+    "Connection",
+    "parse_manifest",
+    "manifest_to_dict",
+    "manifest_to_json",
+    "key_path",
+]
+
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+TOP_LEVEL_KEYS = ("version", "metadata", "nodes", "connections")
+NODE_KEYS = ("id", "node_type", "params", "capabilities", "host", "runtime_hint")
+CONNECTION_KEYS = ("from", "to")
+RUNTIME_HINTS = ("auto", "native", "python")
+
+Lookup = Callable[[str], "NodeTypeSpec | None"]
+
+
+@dataclass
+class NodeSpec:
+    """One entry of ``nodes``. ``params`` is ``{}`` when the key is absent; ``capabilities``,
+    ``host`` and ``runtime_hint`` are None when absent (no hint means "auto"). ``node_type`` is
+    kept as written (an alias stays an alias). ``index`` is the position in ``nodes``."""
+
+    id: str
+    node_type: str
+    params: dict = field(default_factory=dict)
+    capabilities: dict | None = None
+    host: str | None = None
+    runtime_hint: str | None = None
+    index: int = 0
+
+
+@dataclass
+class Connection:
+    """One entry of ``connections`` (``from`` -> ``source``, ``to`` -> ``target``)."""
+
+    source: str
+    target: str
+    index: int = 0
+
+
+@dataclass
+class Manifest:
+    """A validated v1 manifest. ``connections`` is None when the key is absent: the nodes then
+    form a chain in the order listed. ``name`` is ``metadata.name`` (None when absent);
+    ``metadata`` is None when the key is absent."""
+
+    version: str = "v1"
+    name: str | None = None
+    metadata: dict | None = None
+    nodes: list[NodeSpec] = field(default_factory=list)
+    connections: list[Connection] | None = None
+
+    @property
+    def is_chain(self) -> bool:
+        return self.connections is None
+
+    def node(self, node_id: str) -> NodeSpec:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON paths
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def key_path(base: str, key: str) -> str:
+    """``base.key`` for an identifier-like key, else ``base["key"]`` with the key written as a
+    JSON string (only ``"``, ``\\`` and control characters escaped; non-ASCII kept)."""
+    if _IDENTIFIER.fullmatch(key):
+        return f"{base}.{key}"
+    return f"{base}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def _path_of(parts: tuple) -> str:
+    path = "$"
+    for p in parts:
+        path = f"{path}[{p}]" if type(p) is int else key_path(path, p)
+    return path
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A short JSON rendering of a (JSON) value for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # pragma: no cover - data is JSON by the time we get here
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------
+# Rules 1-3: the text
+
+
+class _ConstantError(ValueError):
+    pass
+
+
+class _FloatOverflow(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _FloatOverflow(text)
+    return value
+
+
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"?'  # an unterminated string runs to the end of the text
+_STRING_RE = re.compile(_STRING, re.S)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+_BRACKET_DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
+_TOKEN_RE = re.compile(
+    _STRING
+    + r"|-?Infinity|NaN"
+    + r"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    + r"|[{}\[\]:,]",
+    re.S,
+)
+_SURROGATE_HINT_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_ESCAPE_RE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a valid pair
+    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"  # a lone surrogate
+    r"|\\.",
+    re.S,
+)
+
+
+def _max_depth(text: str) -> int:
+    """Deepest nesting of arrays/objects, counting brackets outside strings (escapes honoured)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot exceed the limit: skip the scan
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
+    if not brackets:
+        return 0
+    return max(accumulate(map(_BRACKET_DELTA.__getitem__, brackets)))
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _bad_json(text: str, offset: int, what: str) -> ManifestError:
+    line, col = _line_col(text, offset)
+    return ManifestError(f"not valid JSON: {what} at line {line} column {col}", path="$")
+
+
+def _tokens(text: str):
+    for m in _TOKEN_RE.finditer(text):
+        yield m.start(), m.group()
+
+
+def _locate_constant(text: str) -> tuple[int, str]:
+    for offset, tok in _tokens(text):
+        if tok in ("NaN", "Infinity", "-Infinity"):
+            return offset, tok
+    return 0, "NaN/Infinity"  # pragma: no cover
+
+
+def _locate_float_overflow(text: str) -> tuple[int, str]:
+    for offset, tok in _tokens(text):
+        if tok[0] in "-0123456789" and not tok.endswith("Infinity"):
+            if ("." in tok or "e" in tok or "E" in tok) and math.isinf(float(tok)):
+                return offset, tok
+    return 0, "number"  # pragma: no cover
+
+
+def _locate_duplicate_key(text: str) -> tuple[int, str] | None:
+    stack: list[set | None] = []
+    last_string: tuple[int, str] | None = None
+    for offset, tok in _tokens(text):
+        c = tok[0]
+        if c == "{":
+            stack.append(set())
+        elif c == "[":
+            stack.append(None)
+        elif c in "}]":
+            if stack:
+                stack.pop()
+        elif c == '"':
+            last_string = (offset, tok)
+            continue
+        elif c == ":" and last_string is not None and stack and stack[-1] is not None:
+            key = json.loads(last_string[1])
+            if key in stack[-1]:
+                return last_string[0], key
+            stack[-1].add(key)
+        last_string = None
+    return None
+
+
+def _locate_lone_surrogate(text: str) -> int | None:
+    for m in _STRING_RE.finditer(text):
+        token = m.group()
+        if "\\u" not in token:
+            continue
+        for e in _ESCAPE_RE.finditer(token):
+            if e.group(1):
+                return m.start() + e.start()
+    return None
+
+
+def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
+    encoding_problem: tuple[int, str] | None = None  # (offset in text, description)
+    if isinstance(doc, str):
+        text = doc
+        if len(text) > MAX_MANIFEST_BYTES:
+            size = len(text.encode("utf-8", "surrogatepass"))
+        else:
+            try:
+                size = len(text.encode("utf-8"))
+            except UnicodeEncodeError as e:
+                size = len(text.encode("utf-8", "surrogatepass"))
+                encoding_problem = (e.start, f"a lone surrogate character U+{ord(text[e.start]):04X}")
+    else:
+        raw = bytes(doc)
+        size = len(raw)
+        if size <= MAX_MANIFEST_BYTES:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                text = raw.decode("utf-8", "replace")
+                prefix = raw[: e.start].decode("utf-8", "replace")
+                encoding_problem = (len(prefix), f"invalid UTF-8 (byte 0x{raw[e.start]:02x})")
+    # Rule 1
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"manifest text is {size} bytes, more than the 16 MiB limit ({MAX_MANIFEST_BYTES} bytes)",
+            path="$",
+        )
+    # Rule 2
+    depth = _max_depth(text)
+    if depth > MAX_DEPTH:
+        raise ManifestError(
+            f"arrays/objects nested {depth} levels deep; the limit is {MAX_DEPTH}", path="$"
+        )
+    # Rule 3
+    if encoding_problem is not None:
+        raise _bad_json(text, encoding_problem[0], encoding_problem[1])
+    if text.startswith("\ufeff"):
+        raise _bad_json(text, 0, "a byte order mark (U+FEFF) is not allowed")
+    duplicates = False
+
+    def pairs_hook(pairs: list) -> dict:
+        nonlocal duplicates
+        d = dict(pairs)
+        if len(d) != len(pairs):
+            duplicates = True
+        return d
+
+    try:
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            object_pairs_hook=pairs_hook,
+        )
+    except json.JSONDecodeError as e:
+        raise ManifestError(
+            f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", path="$"
+        ) from None
+    except _ConstantError:
+        offset, tok = _locate_constant(text)
+        raise _bad_json(text, offset, f"{tok} is not a JSON value") from None
+    except _FloatOverflow:
+        offset, tok = _locate_float_overflow(text)
+        raise _bad_json(text, offset, f"number {tok} is out of the range of a double") from None
+    if duplicates:
+        found = _locate_duplicate_key(text)
+        offset, key = found if found else (0, "?")
+        raise _bad_json(text, offset, f"duplicate key {key!r} in an object")
+    if _SURROGATE_HINT_RE.search(text):
+        offset = _locate_lone_surrogate(text)
+        if offset is not None:
+            raise _bad_json(text, offset, "a lone surrogate escape (\\uD800-\\uDFFF without its pair)")
+    return data
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _check_data(doc: Any) -> None:
+    """Rules 2 and 3 for an already-parsed document (a dict): nesting depth, and JSON data only
+    (exact types dict with str keys, list, str, int, finite float, bool, None). Iterative, so a
+    self-referencing or absurdly deep structure fails cleanly."""
+    problem: str | None = None
+    stack: list[tuple[Any, int, tuple]] = [(doc, 1, ())]
+    while stack:
+        value, depth, parts = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ManifestError(
+                f"arrays/objects nested deeper than {MAX_DEPTH} levels (or a reference cycle)",
+                path="$",
+            )
+        if type(value) is dict:
+            children = []
+            for k, v in value.items():
+                if type(k) is not str:
+                    if problem is None:
+                        problem = f"a key of type {type(k).__name__} ({k!r}) at {_path_of(parts)}"
+                    continue
+                children.append((v, parts + (k,)))
+        else:
+            children = [(v, parts + (i,)) for i, v in enumerate(value)]
+        for v, p in reversed(children):
+            t = type(v)
+            if t is dict or t is list:
+                stack.append((v, depth + 1, p))
+            elif problem is None:
+                if t is float:
+                    if not math.isfinite(v):
+                        problem = f"{v!r} (not representable in JSON) at {_path_of(p)}"
+                elif t not in _SCALARS:
+                    problem = f"a value of type {t.__module__}.{t.__qualname__} at {_path_of(p)}"
+    if problem is not None:
+        raise ManifestError(f"not JSON data: {problem}", path="$")
+
+
+# --------------------------------------------------------------------------------------------
+# Rules 4-17: structure
+
+
+def _structure(data: Any) -> Manifest:
+    # Rule 4
+    if type(data) is not dict:
+        raise ManifestError(f"a manifest must be a JSON object, got {_json_type(data)}", path="$")
+    # Rule 5
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise ManifestError(
+                f"unknown top-level key {key!r} (allowed: {', '.join(TOP_LEVEL_KEYS)})",
+                path=key_path("$", key),
+            )
+    # Rule 6
+    if "version" not in data:
+        raise ManifestError("'version' is missing (expected \"v1\")", path="$.version")
+    version = data["version"]
+    if type(version) is not str:
+        raise ManifestError(
+            f"'version' must be the string \"v1\", got {_json_type(version)}", path="$.version"
+        )
+    if version != "v1":
+        raise ManifestError(
+            f"unsupported version {_show(version)} (expected \"v1\")", path="$.version"
+        )
+    # Rule 7
+    metadata = None
+    name = None
+    if "metadata" in data:
+        metadata = data["metadata"]
+        if type(metadata) is not dict:
+            raise ManifestError(
+                f"'metadata' must be an object, got {_json_type(metadata)}", path="$.metadata"
+            )
+        if "name" in metadata:
+            name = metadata["name"]
+            if type(name) is not str:
+                raise ManifestError(
+                    f"'metadata.name' must be a string, got {_json_type(name)}",
+                    path="$.metadata.name",
+                )
+    # Rule 8
+    if "nodes" not in data:
+        raise ManifestError("'nodes' is missing (an array of nodes)", path="$.nodes")
+    raw_nodes = data["nodes"]
+    if type(raw_nodes) is not list:
+        raise ManifestError(
+            f"'nodes' must be an array, got {_json_type(raw_nodes)}", path="$.nodes"
+        )
+    # Rules 9-15, node by node
+    nodes = [_node(i, raw) for i, raw in enumerate(raw_nodes)]
+    # Rules 16-17
+    connections = None
+    if "connections" in data:
+        raw_conns = data["connections"]
+        if type(raw_conns) is not list:
+            raise ManifestError(
+                f"'connections' must be an array, got {_json_type(raw_conns)}",
+                path="$.connections",
+            )
+        connections = [_connection(j, raw) for j, raw in enumerate(raw_conns)]
+    return Manifest(
+        version=version, name=name, metadata=metadata, nodes=nodes, connections=connections
+    )
+
+
+def _required_string(obj: dict, key: str, base: str, what: str) -> str:
+    path = f"{base}.{key}"
+    if key not in obj:
+        raise ManifestError(f"{what} '{key}' is missing", path=path)
+    value = obj[key]
+    if type(value) is not str:
+        raise ManifestError(
+            f"{what} '{key}' must be a non-empty string, got {_json_type(value)}", path=path
+        )
+    if not value:
+        raise ManifestError(f"{what} '{key}' must be a non-empty string, got \"\"", path=path)
+    return value
+
+
+def _node(i: int, raw: Any) -> NodeSpec:
+    base = f"$.nodes[{i}]"
+    if type(raw) is not dict:  # rule 9
+        raise ManifestError(f"a node must be an object, got {_json_type(raw)}", path=base)
+    for key in raw:  # rule 10
+        if key not in NODE_KEYS:
+            raise ManifestError(
+                f"unknown key {key!r} in a node (allowed: {', '.join(NODE_KEYS)})",
+                path=key_path(base, key),
+            )
+    node_id = _required_string(raw, "id", base, "node")  # rule 11
+    node_type = _required_string(raw, "node_type", base, "node")  # rule 12
+    params: dict = {}
+    if "params" in raw:  # rule 13
+        params = raw["params"]
+        if type(params) is not dict:
+            raise ManifestError(
+                f"'params' must be an object, got {_json_type(params)}", path=f"{base}.params"
+            )
+    capabilities = None
+    if "capabilities" in raw:  # rule 14
+        capabilities = raw["capabilities"]
+        if type(capabilities) is not dict:
+            raise ManifestError(
+                f"'capabilities' must be an object, got {_json_type(capabilities)}",
+                path=f"{base}.capabilities",
+            )
+    host = None
+    if "host" in raw:
+        host = raw["host"]
+        if type(host) is not str:
+            raise ManifestError(
+                f"'host' must be a string, got {_json_type(host)}", path=f"{base}.host"
+            )
+    hint = None
+    if "runtime_hint" in raw:  # rule 15
+        hint = raw["runtime_hint"]
+        if type(hint) is not str or hint not in RUNTIME_HINTS:
+            raise ManifestError(
+                f"'runtime_hint' must be one of \"auto\", \"native\", \"python\"; got {_show(hint)}",
+                path=f"{base}.runtime_hint",
+            )
+    return NodeSpec(
+        id=node_id,
+        node_type=node_type,
+        params=params,
+        capabilities=capabilities,
+        host=host,
+        runtime_hint=hint,
+        index=i,
+    )
+
+
+def _connection(j: int, raw: Any) -> Connection:
+    base = f"$.connections[{j}]"
+    if type(raw) is not dict:
+        raise ManifestError(
+            f"a connection must be an object {{\"from\": ..., \"to\": ...}}, got {_json_type(raw)}",
+            path=base,
+        )
+    for key in raw:
+        if key not in CONNECTION_KEYS:
+            raise ManifestError(
+                f"unknown key {key!r} in a connection (allowed: from, to)",
+                path=key_path(base, key),
+            )
+    source = _required_string(raw, "from", base, "connection")
+    target = _required_string(raw, "to", base, "connection")
+    return Connection(source=source, target=target, index=j)
+
+
+# --------------------------------------------------------------------------------------------
+# Rules 18-23: semantics
+
+
+def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
+    if lookup is None and manifest.nodes:
+        from remotemedia.core import registry
+
+        lookup = registry.lookup
+    first_index: dict[str, int] = {}
+    for node in manifest.nodes:
+        base = f"$.nodes[{node.index}]"
+        prev = first_index.get(node.id)
+        if prev is not None:  # rule 18
+            raise GraphError(
+                f"duplicate node id {node.id!r} (already used by $.nodes[{prev}])",
+                path=f"{base}.id",
+            )
+        first_index[node.id] = node.index
+        spec = lookup(node.node_type)  # rule 19
+        if spec is None:
+            raise UnknownNodeTypeError(
+                f"unknown node type {node.node_type!r}", path=f"{base}.node_type"
+            )
+        problem = spec.check_params(node.params)  # rule 20
+        if problem and problem[1]:
+            name, message = problem
+            path = f"{base}.params" if name == "" else key_path(f"{base}.params", name)
+            raise InvalidParameterError(message, path=path)
+    if manifest.connections is None:
+        return
+    first_connection: dict[tuple[str, str], int] = {}
+    for c in manifest.connections:
+        base = f"$.connections[{c.index}]"
+        if c.source not in first_index:  # rule 21
+            raise GraphError(
+                f"connection source {c.source!r} names no node", path=f"{base}.from"
+            )
+        if c.target not in first_index:
+            raise GraphError(f"connection target {c.target!r} names no node", path=f"{base}.to")
+        key = (c.source, c.target)
+        prev = first_connection.get(key)
+        if prev is not None:  # rule 22
+            raise GraphError(
+                f"duplicate connection {c.source!r} -> {c.target!r} "
+                f"(same as $.connections[{prev}])",
+                path=base,
+            )
+        first_connection[key] = c.index
+    cycle = find_cycle(manifest)  # rule 23
+    if cycle:
+        raise GraphError(f"connections form a cycle: {format_cycle(cycle)}", path="$.connections")
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def parse_manifest(doc: str | bytes | dict, lookup: Lookup | None = None) -> Manifest:
+    """Parse and validate a v1 manifest given as JSON text (str or UTF-8 bytes) or as a parsed
+    dict. ``lookup(node_type)`` returns the NodeTypeSpec of a registered type (aliases included)
+    or None; by default the registry's ``remotemedia.core.registry.lookup``.
+
+    Raises the ManifestError subclass and path of the first failing rule of docs/MANIFEST.md.
+    A dict is not affected by the size limit; it must be JSON data (see _check_data) and is
+    deep-copied, so the Manifest shares nothing with the caller's dict."""
+    if isinstance(doc, (str, bytes, bytearray, memoryview)):
+        data = _load_text(doc)
+    elif isinstance(doc, (dict, list)):
+        _check_data(doc)
+        data = copy.deepcopy(doc)
+    else:
+        raise TypeError(
+            f"parse_manifest expects JSON text (str or bytes) or a dict, got {type(doc).__name__}"
+        )
+    manifest = _structure(data)
+    _semantics(manifest, lookup)
+    return manifest
+
+
+def manifest_to_dict(manifest: Manifest) -> dict:
+    """The v1 document of a Manifest (a fresh dict; optional fields only when set).
+    ``parse_manifest(manifest_to_dict(m)) == m`` for a valid manifest."""
+    out: dict[str, Any] = {"version": manifest.version}
+    metadata = copy.deepcopy(manifest.metadata) if manifest.metadata is not None else None
+    if manifest.name is not None:
+        metadata = metadata if metadata is not None else {}
+        metadata["name"] = manifest.name
+    if metadata is not None:
+        out["metadata"] = metadata
+    nodes = []
+    for n in manifest.nodes:
+        node: dict[str, Any] = {
+            "id": n.id,
+            "node_type": n.node_type,
+            "params": copy.deepcopy(n.params),
+        }
+        if n.capabilities is not None:
+            node["capabilities"] = copy.deepcopy(n.capabilities)
+        if n.host is not None:
+            node["host"] = n.host
+        if n.runtime_hint is not None:
+            node["runtime_hint"] = n.runtime_hint
+        nodes.append(node)
+    out["nodes"] = nodes
+    if manifest.connections is not None:
+        out["connections"] = [{"from": c.source, "to": c.target} for c in manifest.connections]
+    return out
+
+
+def manifest_to_json(manifest: Manifest, indent: int | None = None) -> str:
+    """``manifest_to_dict`` as JSON text (NaN/Infinity refused, as the parser refuses them)."""
+    return json.dumps(manifest_to_dict(manifest), indent=indent, allow_nan=False)
