@@ -1,5 +1,6 @@
 #include "remotemedia/json.h"
 
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -53,6 +54,14 @@ class ValueBuilder {
     return true;
   }
   bool key(string_t& k) {
+    ++keys_seen_;
+    for (const auto& [existing, unused] : stack_.back().map) {
+      if (existing == k) {
+        duplicate_key_ = k;
+        duplicate_key_index_ = keys_seen_;
+        return false;  // stops the parse; parse_json reports where
+      }
+    }
     stack_.back().key = std::move(k);
     return true;
   }
@@ -72,13 +81,26 @@ class ValueBuilder {
   }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex) {
     error_position_ = position;
-    error_ = ex.what();
+    // nlohmann quotes the offending bytes, which may not be UTF-8: keep the message ASCII.
+    static const char* kHex = "0123456789abcdef";
+    for (const char* p = ex.what(); *p; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c < 0x80) {
+        error_.push_back(*p);
+      } else {
+        error_ += "\\x";
+        error_.push_back(kHex[c >> 4]);
+        error_.push_back(kHex[c & 15]);
+      }
+    }
     return false;
   }
 
   Value result;
   std::string error_;
   size_t error_position_ = 0;
+  std::string duplicate_key_;
+  size_t duplicate_key_index_ = 0;  // 1-based count of object keys up to the duplicate
 
  private:
   struct Frame {
@@ -98,18 +120,12 @@ class ValueBuilder {
       f.list.push_back(std::move(v));
       return true;
     }
-    // A repeated key keeps its first position and takes the last value, as Python's json does.
-    for (auto& [k, existing] : f.map) {
-      if (k == f.key) {
-        existing = std::move(v);
-        return true;
-      }
-    }
     f.map.emplace_back(std::move(f.key), std::move(v));
     return true;
   }
 
   std::vector<Frame> stack_;
+  size_t keys_seen_ = 0;
 };
 
 // Nesting depth of the text's arrays and objects, found without parsing so that a hostile document
@@ -129,6 +145,32 @@ int nesting_depth(std::string_view text) {
     else if (c == ']' || c == '}') --depth;
   }
   return max_depth;
+}
+
+// Byte offset (1-based, like nlohmann's positions) of the n-th object key in the text: the n-th
+// string literal followed by a colon.
+size_t nth_key_position(std::string_view text, size_t n) {
+  bool in_string = false, escaped = false;
+  size_t start = 0, count = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+        start = i;
+      }
+      continue;
+    }
+    if (escaped) escaped = false;
+    else if (c == '\\') escaped = true;
+    else if (c == '"') {
+      in_string = false;
+      size_t j = i + 1;
+      while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) ++j;
+      if (j < text.size() && text[j] == ':' && ++count == n) return start + 1;
+    }
+  }
+  return text.size();
 }
 
 std::string line_column(std::string_view text, size_t position) {
@@ -247,6 +289,16 @@ Status write_json(const Value& v, int indent, int level, std::string& out) {
 
 }  // namespace
 
+std::string key_path(const std::string& base, const std::string& key) {
+  bool identifier = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
+  for (char c : key) {
+    identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_') &&
+                 static_cast<unsigned char>(c) < 0x80;
+  }
+  if (identifier) return base + "." + key;
+  return base + "[" + nlohmann::json(key).dump() + "]";
+}
+
 Result<Value> parse_json(std::string_view text) {
   if (text.size() > kMaxJsonBytes) {
     return ManifestError("document is " + std::to_string(text.size()) +
@@ -258,9 +310,18 @@ Result<Value> parse_json(std::string_view text) {
                              " levels",
                          "$");
   }
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return ManifestError("invalid JSON at line 1 column 1: a byte-order mark is not JSON", "$");
+  }
   ValueBuilder builder;
   const bool ok = nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,
                                             /*strict=*/true, /*ignore_comments=*/false);
+  if (!ok && !builder.duplicate_key_.empty()) {
+    const size_t at = nth_key_position(text, builder.duplicate_key_index_);
+    return ManifestError("invalid JSON at " + line_column(text, at + 1) + ": duplicate key " +
+                             nlohmann::json(builder.duplicate_key_).dump(),
+                         "$");
+  }
   if (!ok) {
     // nlohmann's message names the line and column already; ours adds them where it does not.
     std::string where = builder.error_.find("line ") == std::string::npos

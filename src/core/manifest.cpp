@@ -31,7 +31,7 @@ Status check_keys(const Value& object, std::initializer_list<const char*> allowe
   for (const auto& [key, unused] : object.as_map()) {
     bool known = false;
     for (const char* a : allowed) known = known || key == a;
-    if (!known) return ManifestError("unknown key '" + key + "' in " + what, path + "." + key);
+    if (!known) return ManifestError("unknown key '" + key + "' in " + what, key_path(path, key));
   }
   return Status::OK();
 }

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "remotemedia/json.h"
+
 namespace remotemedia {
 
 const char* param_type_name(ParamType type) {
@@ -124,7 +126,7 @@ Result<Value> Registry::check_params(const NodeTypeInfo& info, const Value& para
   const Map& given = params.is_map() ? params.as_map() : empty;
   for (const auto& [name, unused] : given) {
     if (info.param(name) == nullptr) {
-      return param_error("unknown parameter '" + name + "' for " + info.name, params_path + "." + name);
+      return param_error("unknown parameter '" + name + "' for " + info.name, key_path(params_path, name));
     }
   }
   Map filled;
@@ -139,7 +141,7 @@ Result<Value> Registry::check_params(const NodeTypeInfo& info, const Value& para
     }
     std::string problem = type_problem(spec, *v);
     if (!problem.empty()) {
-      return param_error("parameter '" + spec.name + "' " + problem, params_path + "." + spec.name);
+      return param_error("parameter '" + spec.name + "' " + problem, key_path(params_path, spec.name));
     }
     filled.emplace_back(spec.name, *v);
   }

@@ -90,6 +90,9 @@ NB_MODULE(_runtime, m) {
   nb::class_<CompiledPipeline>(m, "CompiledPipeline")
       .def(nb::init<std::string_view>(), "manifest_json"_a,
            "Parses, checks and compiles a v1 manifest; raises remotemedia.errors.ManifestError and subclasses.")
+      .def("__init__", [](CompiledPipeline* self, nb::bytes manifest_json) {
+             new (self) CompiledPipeline(std::string_view(manifest_json.c_str(), manifest_json.size()));
+           }, "manifest_json"_a, "The same, from UTF-8 bytes.")
       .def("run", &CompiledPipeline::run, "items"_a,
            "Runs the pipeline over `items`; returns a list, or a numpy array for a 1-D numeric array input "
            "that stayed a column.")
@@ -99,6 +102,9 @@ NB_MODULE(_runtime, m) {
 
   m.def("validate", [](std::string_view manifest_json) { (void)compile_or_raise(manifest_json); },
         "manifest_json"_a, "Raises the error a run of this manifest would raise before any item, or returns None.");
+  m.def("validate", [](nb::bytes manifest_json) {
+          (void)compile_or_raise(std::string_view(manifest_json.c_str(), manifest_json.size()));
+        }, "manifest_json"_a);
   m.def("node_types", &node_types, "The registry: name, aliases, description and parameter schema of each node type.");
   m.def("has_node_type", [](std::string_view name) { return Registry::global().find(name) != nullptr; }, "name"_a);
 }
