@@ -279,6 +279,12 @@ template <typename T>
 Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int64_t* failed) {
   const int64_t n = a.size();
   const T* in = a.data_as<T>();
+  // numpy 2 converts a Python int operand to the array's dtype first, whatever the operation.
+  if (operand.is_int && !fits<T>(operand.i)) {
+    *failed = 0;
+    return OverflowError("Python integer " + std::to_string(operand.i) + " out of bounds for " +
+                         dtype_name(a.dtype()));
+  }
   if (!operand.is_int || op == Op::kDivide) {
     // An int array with a float operand, or true division: float64 results.
     const double b = operand.as_double();
@@ -292,11 +298,6 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
     float_kernel<double>(op, o, o, n, b);
     *out = r;
     return Status::OK();
-  }
-  if (!fits<T>(operand.i)) {
-    *failed = 0;
-    return OverflowError("Python integer " + std::to_string(operand.i) + " out of bounds for " +
-                         dtype_name(a.dtype()));
   }
   if (op == Op::kModulo && operand.i == 0) {
     *failed = 0;

@@ -10,14 +10,17 @@ namespace remotemedia {
 
 namespace {
 
+// Emits every item unchanged, except None: returning None means "emit nothing" (docs/SEMANTICS.md),
+// so the Python PassThrough drops a None item, and so does this one.
 class PassThroughNode final : public Node {
  public:
   Status process(Value item, Emitter& out) override {
-    out.emit(std::move(item));
+    if (!item.is_null()) out.emit(std::move(item));
     return Status::OK();
   }
   Status process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t*) override {
-    if (out.empty()) out.swap(items);  // hand the whole vector on: no per-item work at all
+    std::erase_if(items, [](const Value& v) { return v.is_null(); });
+    if (out.empty()) out.swap(items);  // hand the whole vector on
     else for (Value& v : items) out.push_back(std::move(v));
     return Status::OK();
   }

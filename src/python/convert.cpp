@@ -20,6 +20,10 @@ struct Numpy {
   PyObject* generic = nullptr;
   PyObject* ascontiguousarray = nullptr;
   PyObject* asarray = nullptr;
+  // numpy's own int64 / uint64 dtypes ('l' / 'L' on LP64). An array made from a buffer says
+  // 'q' / 'Q' (long long): equal dtypes, but its scalars are of another Python type.
+  PyObject* int64_dtype = nullptr;
+  PyObject* uint64_dtype = nullptr;
 };
 
 const Numpy& numpy() {
@@ -31,6 +35,10 @@ const Numpy& numpy() {
     n.generic = PyObject_GetAttrString(n.module, "generic");
     n.ascontiguousarray = PyObject_GetAttrString(n.module, "ascontiguousarray");
     n.asarray = PyObject_GetAttrString(n.module, "asarray");
+    PyObject* dtype = PyObject_GetAttrString(n.module, "dtype");
+    n.int64_dtype = PyObject_CallFunction(dtype, "s", "int64");
+    n.uint64_dtype = PyObject_CallFunction(dtype, "s", "uint64");
+    Py_DECREF(dtype);
     return n;
   }();
   return np;
@@ -197,6 +205,11 @@ nb::object array_to_numpy(const NDArray& a) {
   nb::ndarray<nb::numpy> view(const_cast<void*>(a.data()), shape.size(), shape.data(), owner, nullptr,
                               dtype_to_dlpack(a.dtype()));
   nb::object result = nb::cast(view, nb::rv_policy::reference);
+  if (a.dtype() == DType::kInt64 || a.dtype() == DType::kUInt64) {
+    PyObject* canonical = a.dtype() == DType::kInt64 ? numpy().int64_dtype : numpy().uint64_dtype;
+    result = nb::steal(PyObject_CallMethod(result.ptr(), "view", "O", canonical));
+    if (!result.is_valid()) throw nb::python_error();
+  }
   if (a.numpy_scalar()) {
     nb::object scalar = nb::steal(PyObject_GetItem(result.ptr(), nb::tuple().ptr()));
     if (!scalar.is_valid()) throw nb::python_error();
