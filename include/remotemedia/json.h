@@ -1,7 +1,7 @@
 // JSON text <-> Value, with the limits every manifest and CLI input obeys.
 //
-// Objects keep their key order (a repeated key keeps its first position and takes the last value,
-// as Python's json does). Integers beyond int64 become big-integer objects rather than silently
+// Objects keep their key order; a repeated key is an error (docs/MANIFEST.md, rule 3), as is a
+// byte-order mark. Integers beyond int64 become big-integer objects rather than silently
 // turning into floats, so "must fit in int64" can be reported exactly as the Python side does.
 #pragma once
 
@@ -16,6 +16,9 @@ namespace remotemedia {
 
 inline constexpr size_t kMaxJsonBytes = 16u << 20;  // 16 MiB
 inline constexpr int kMaxJsonDepth = 64;
+
+// Paths: `base.key` for an identifier-like key, else `base["key"]` (the key as a JSON string).
+std::string key_path(const std::string& base, const std::string& key);
 
 // Parse errors are kManifestError at path "$" (size, depth, syntax with line and column, a number
 // too large for a double).
