@@ -1,0 +1,1 @@
+"""Pipeline machinery: nodes, parameters, registry, manifest, executor."""

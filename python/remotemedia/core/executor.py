@@ -1,0 +1,304 @@
+"""The Python executor: the reference semantics of a run (docs/SEMANTICS.md, docs/MANIFEST.md).
+
+Execution is defined item at a time, depth first. A chain runs stage at a time over whole lists
+instead, which gives the same list: outputs keep their order, and the error reported is still the
+first one in item-at-a-time order, because a failing stage passes on what it produced before the
+failure and an error downstream of it, on those earlier items, wins. A graph with fan-out or fan-in
+runs item at a time.
+
+Each node's methods are classified once per run (plain, coroutine, generator, async generator).
+Nothing here awaits unless a node's method is a coroutine or async generator function, which lets
+``run_sync`` drive a synchronous pipeline without an event loop (``PipelineRun.needs_event_loop``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+
+from remotemedia.core import graph
+from remotemedia.core.items import input_items, run_result
+from remotemedia.core.manifest import Connection, Manifest, NodeSpec
+from remotemedia.core.node import Node
+from remotemedia.errors import annotate_node_exception
+
+__all__ = ["PipelineRun", "execute"]
+
+Edge = tuple[str, str]
+
+# What a stage runner returns: the outputs, and the failure with its position in the inputs.
+Outcome = tuple[list, int, BaseException | None]
+Runner = Callable[[Callable[[Any], Any], Sequence[Any]], Awaitable[Outcome]]
+
+
+async def _run_plain(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    raw: list = []
+    error = None
+    try:
+        # list.extend keeps what map produced before an exception: len(raw) is the failing index.
+        raw.extend(map(fn, items))
+    except Exception as exc:
+        error = exc
+    else:
+        if len(raw) != len(items):
+            # A StopIteration escaping fn ends map silently; make it an error, as PEP 479 does.
+            error = RuntimeError("process raised StopIteration")
+    return [r for r in raw if r is not None], len(raw), error
+
+
+async def _run_coroutine(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    out: list = []
+    i = 0
+    try:
+        for i, item in enumerate(items):
+            result = await fn(item)
+            if result is not None:
+                out.append(result)
+    except Exception as exc:
+        return out, i, exc
+    return out, 0, None
+
+
+async def _run_generator(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    out: list = []
+    i = 0
+    try:
+        for i, item in enumerate(items):
+            out.extend(fn(item))  # keeps what was yielded before an exception
+    except Exception as exc:
+        return out, i, exc
+    return out, 0, None
+
+
+async def _run_async_generator(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    out: list = []
+    i = 0
+    try:
+        for i, item in enumerate(items):
+            async for result in fn(item):
+                out.append(result)
+    except Exception as exc:
+        return out, i, exc
+    return out, 0, None
+
+
+def _classify(method: Callable[..., Any]) -> Runner:
+    if inspect.isasyncgenfunction(method):
+        return _run_async_generator
+    if inspect.isgeneratorfunction(method):
+        return _run_generator
+    if inspect.iscoroutinefunction(method):
+        return _run_coroutine
+    return _run_plain
+
+
+# inspect's checks cost about a microsecond each; a function's kind never changes, so remember it.
+_classify_function = functools.lru_cache(maxsize=4096)(_classify)
+
+
+def _runner(method: Callable[..., Any]) -> Runner:
+    """The runner for a method's kind: plain, coroutine, generator or async generator."""
+    try:
+        return _classify_function(getattr(method, "__func__", method))
+    except TypeError:  # an unhashable callable object
+        return _classify(method)
+
+
+_ASYNC_RUNNERS = (_run_coroutine, _run_async_generator)
+
+
+class _Stage:
+    """One node during one run, its methods classified once."""
+
+    __slots__ = (
+        "node",
+        "process",
+        "run_process",
+        "run_flush",
+        "async_initialize",
+        "async_cleanup",
+        "received",
+        "successors",
+    )
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.process = node.process
+        self.run_process = _runner(self.process)
+        self.run_flush = _runner(node.flush)
+        self.async_initialize = _runner(node.initialize) in _ASYNC_RUNNERS
+        self.async_cleanup = _runner(node.cleanup) in _ASYNC_RUNNERS
+        self.received = 0  # items received so far: the index of the next one
+        self.successors: list[_Stage] = []
+
+    @property
+    def is_async(self) -> bool:
+        return (
+            self.async_initialize
+            or self.async_cleanup
+            or self.run_process in _ASYNC_RUNNERS
+            or self.run_flush in _ASYNC_RUNNERS
+        )
+
+    async def process_all(self, items: Sequence[Any]) -> tuple[list, BaseException | None]:
+        """Process ``items``; return the outputs and the located error, if any. On an error the
+        outputs are those made before it, the ones item-at-a-time execution would have sent on."""
+        outputs, failed_at, exc = await self.run_process(self.process, items)
+        if exc is not None:
+            exc = self._locate(exc, self.received + failed_at)
+        self.received += len(items)
+        return outputs, exc
+
+    async def flush(self) -> tuple[list, BaseException | None]:
+        flush = self.node.flush
+        outputs, _, exc = await self.run_flush(lambda _: flush(), (None,))
+        return outputs, (None if exc is None else self._locate(exc, None))
+
+    def _locate(self, exc: BaseException, item_index: int | None) -> BaseException:
+        return annotate_node_exception(exc, self.node.name, self.node.node_type, item_index)
+
+
+async def _call_hook(node: Node, hook: Callable[[], Any], is_async: bool) -> None:
+    try:
+        if is_async:
+            await hook()
+        else:
+            hook()
+    except Exception as exc:
+        exc.add_note(f"raised in {hook.__name__}() of node '{node.name}' ({node.node_type})")
+        raise
+
+
+class PipelineRun:
+    """One run of ``nodes``: their methods classified once, then ``execute`` (once).
+
+    ``connections`` None makes the nodes a chain in the order given; otherwise the graph is exactly
+    these (from, to) node-name pairs, which must be valid (unique names, known endpoints, no cycle:
+    what ``parse_manifest`` guarantees)."""
+
+    def __init__(self, nodes: Sequence[Node], connections: Sequence[Edge] | None = None) -> None:
+        self.stages = [_Stage(n) for n in nodes]
+        self.connections = connections
+        #: Whether the run awaits anything: some node method is ``async``. When not, the coroutine
+        #: ``execute`` returns never suspends and can be driven without an event loop.
+        self.needs_event_loop = any(s.is_async for s in self.stages)
+
+    async def execute(self, items: Iterable[Any]) -> list | Any:
+        """Run ``items`` and return the outputs: a list, or an array for an array input
+        (``remotemedia.core.items``). Each node's ``initialize`` runs before the first item and
+        its ``cleanup`` at the end, in reverse order, also after a failure."""
+        item_list, like = input_items(items)
+        stages = self.stages
+        if not stages:
+            return run_result(list(item_list), like)
+        async with contextlib.AsyncExitStack() as hooks:
+            for s in stages:
+                await _call_hook(s.node, s.node.initialize, s.async_initialize)
+                hooks.push_async_callback(_call_hook, s.node, s.node.cleanup, s.async_cleanup)
+            chain = _chain_order(stages, self.connections)
+            if chain is not None:
+                outputs = await _run_chain(chain, item_list)
+            else:
+                outputs = await _run_graph(stages, self.connections, item_list)
+        return run_result(outputs, like)
+
+
+async def execute(
+    nodes: Sequence[Node], items: Iterable[Any], connections: Sequence[Edge] | None = None
+) -> list | Any:
+    """``PipelineRun(nodes, connections).execute(items)``."""
+    return await PipelineRun(nodes, connections).execute(items)
+
+
+def _chain_order(stages: list[_Stage], connections: Sequence[Edge] | None) -> list[_Stage] | None:
+    """The stages in chain order if the graph is one path through all of them, else None."""
+    if connections is None:
+        return stages
+    if len(connections) != len(stages) - 1:
+        return None
+    by_name = {s.node.name: s for s in stages}
+    successor = dict(connections)
+    if len(successor) != len(connections):
+        return None  # fan-out
+    targets = set(successor.values())
+    heads = [s for s in stages if s.node.name not in targets]
+    if len(heads) != 1:
+        return None
+    chain = [heads[0]]
+    while (name := successor.get(chain[-1].node.name)) is not None and len(chain) <= len(stages):
+        chain.append(by_name[name])
+    return chain if len(chain) == len(stages) else None
+
+
+async def _run_chain(stages: list[_Stage], items: list) -> list:
+    items, error = await _through(stages, items)
+    if error is not None:
+        raise error
+    outputs = items
+    for k, stage in enumerate(stages):
+        leftovers, error = await stage.flush()
+        leftovers, downstream_error = await _through(stages[k + 1 :], leftovers)
+        if downstream_error is not None:
+            raise downstream_error
+        if error is not None:
+            raise error
+        outputs.extend(leftovers)
+    return outputs
+
+
+async def _through(stages: Sequence[_Stage], items: list) -> tuple[list, BaseException | None]:
+    """Send ``items`` stage by stage through ``stages``; the error of the furthest failing stage
+    wins, as it happened on an earlier item (see the module docstring)."""
+    error = None
+    for stage in stages:
+        items, exc = await stage.process_all(items)
+        if exc is not None:
+            error = exc
+    return items, error
+
+
+async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: list) -> list:
+    # The graph helpers of remotemedia.core.graph work on a Manifest.
+    manifest = Manifest(
+        nodes=[NodeSpec(s.node.name, s.node.node_type, index=i) for i, s in enumerate(stages)],
+        connections=[Connection(a, b, index=j) for j, (a, b) in enumerate(connections)],
+    )
+    by_name = {s.node.name: s for s in stages}
+    for name, successors in graph.successors(manifest).items():
+        by_name[name].successors = [by_name[t] for t in successors]
+    flush_order = [by_name[name] for name in graph.topological_order(manifest)]
+    sources = [by_name[name] for name in graph.sources(manifest)]
+    result: list = []
+    # Depth-first delivery with an explicit stack (a deep graph must not hit the recursion limit):
+    # the top is the next (stage, item) to process. A stage's failure is pushed beneath the
+    # deliveries of the outputs it made before failing, so those go on first and an error they
+    # cause downstream wins, as in _through. A generator's outputs are collected before they go
+    # on; the order and the winning error are the same as if each went on as it was yielded.
+    stack: list[tuple[_Stage | None, Any]] = []
+
+    def send(stage: _Stage, outputs: list, exc: BaseException | None) -> None:
+        if exc is not None:
+            stack.append((None, exc))
+        if not stage.successors:
+            result.extend(outputs)
+            return
+        for output in reversed(outputs):
+            for successor in reversed(stage.successors):
+                stack.append((successor, output))
+
+    async def deliver() -> None:
+        while stack:
+            stage, item = stack.pop()
+            if stage is None:
+                raise item
+            send(stage, *await stage.process_all((item,)))
+
+    for item in items:
+        stack.extend((source, item) for source in reversed(sources))
+        await deliver()
+    for stage in flush_order:
+        send(stage, *await stage.flush())
+        await deliver()
+    return result

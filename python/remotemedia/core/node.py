@@ -1,0 +1,84 @@
+"""The base class of every pipeline node, built-in or written by a user."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar
+
+from remotemedia.core.params import NodeTypeSpec, ParamSpec
+from remotemedia.errors import InvalidParameterError, ManifestError
+
+__all__ = ["Node"]
+
+
+class Node:
+    """A pipeline stage.
+
+    Subclasses define ``process(item)`` as a plain function, a coroutine function, a generator or an
+    async generator. A plain or coroutine ``process`` emits its return value, or nothing when it
+    returns None; a generator emits every item it yields. ``flush()`` (same four kinds) runs once at
+    end of input and emits leftovers. ``initialize()`` and ``cleanup()`` (sync or ``async def``) run
+    once per run; ``cleanup`` also runs after a failure. The executors detect each method's kind
+    once per run from its definition, so a plain ``def`` that returns a coroutine is a plain
+    function whose result is the coroutine object.
+
+    ``node_type`` (the manifest's ``node_type``) defaults to the class name. ``PARAMS`` declares the
+    parameters the node accepts as keyword arguments: they are checked at construction with the
+    same rules and messages as the manifest validator, kept in ``self.config`` and returned by
+    ``params()`` (what ``Pipeline.serialize`` writes). A node without ``PARAMS`` accepts none; a
+    subclass with its own ``__init__`` passes its declared parameters on to ``Node.__init__``.
+    """
+
+    node_type: ClassVar[str] = "Node"
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
+
+    _name_counter: ClassVar[itertools.count] = itertools.count(1)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "node_type" not in cls.__dict__:
+            cls.node_type = cls.__name__
+        cls._name_counter = itertools.count(1)  # default names count per class
+
+    def __init__(self, name: str | None = None, **config: Any) -> None:
+        if name is None:
+            name = f"{type(self).__name__}_{next(type(self)._name_counter)}"
+        elif type(name) is not str or not name:
+            raise ManifestError(f"a node name must be a non-empty string, got {name!r}", path=None)
+        self.name = name
+        self.config = config
+        problem = self.type_spec().check_params(config)
+        if problem:
+            raise InvalidParameterError(problem[1], path=None)
+
+    @classmethod
+    def type_spec(cls) -> NodeTypeSpec:
+        """The node type as the registry describes it (name, parameters, first docstring line)."""
+        doc = (cls.__doc__ or "").strip()
+        return NodeTypeSpec(
+            name=cls.node_type,
+            params=tuple(cls.PARAMS),
+            description=doc.splitlines()[0] if doc else "",
+            node_class=cls,
+        )
+
+    def process(self, item: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define process()")
+
+    def flush(self) -> Any:
+        """Emit what is left at end of input; the default emits nothing."""
+        return None
+
+    def initialize(self) -> None:
+        """Acquire resources before the first item of a run."""
+
+    def cleanup(self) -> None:
+        """Release what ``initialize`` acquired; runs even when the run failed."""
+
+    def params(self) -> dict[str, Any]:
+        """The manifest ``params`` of this node."""
+        return dict(self.config)
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.config.items())
+        return f"{type(self).__name__}(name={self.name!r}{args})"

@@ -1,0 +1,6 @@
+"""Built-in node types. Importing this package registers them (``remotemedia.core.registry``)."""
+
+from remotemedia.nodes.base import PassThroughNode
+from remotemedia.nodes.calculator import CalculatorNode
+
+__all__ = ["PassThroughNode", "CalculatorNode"]

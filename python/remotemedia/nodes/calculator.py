@@ -1,0 +1,167 @@
+"""CalculatorNode: one arithmetic operation with a constant operand (docs/SEMANTICS.md).
+
+Faults are checked in this order, and the native node checks them in the same order, so both
+executors raise the same error for an item with several faults:
+
+- Python numbers: not numeric (NodeTypeError); an int item outside int64 (NodeOverflowError); ``/``
+  or ``%`` by a zero operand (NodeZeroDivisionError); then the operation itself (``0 ** negative``:
+  NodeZeroDivisionError; an int result outside int64 or a float ``**`` too large:
+  NodeOverflowError; a complex ``**`` result: NodeValueError).
+- numpy arrays and scalars: a dtype other than int32/int64/float32/float64 (NodeTypeError); an int
+  operand that does not fit an int dtype (NodeOverflowError); ``/`` or ``%`` by a zero operand
+  (NodeZeroDivisionError); an int dtype to a negative int power (NodeValueError); an element of an
+  int result outside the dtype (NodeOverflowError).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable
+
+import numpy as np
+
+from remotemedia.core.node import Node
+from remotemedia.core.params import INT64_MAX, INT64_MIN, ParamSpec
+from remotemedia.core.registry import register_node_type
+from remotemedia.errors import (
+    NodeOverflowError,
+    NodeTypeError,
+    NodeValueError,
+    NodeZeroDivisionError,
+)
+
+__all__ = ["CalculatorNode", "OPERATIONS"]
+
+OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "subtract": operator.sub,
+    "multiply": operator.mul,
+    "divide": operator.truediv,
+    "power": operator.pow,
+    "modulo": operator.mod,
+}
+_SYMBOLS = {
+    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**", "modulo": "%"
+}
+
+_ARRAY_DTYPES = tuple(map(np.dtype, (np.int32, np.int64, np.float32, np.float64)))
+_INT_BOUNDS = {
+    np.dtype(np.int32): (-(2**31), 2**31 - 1),
+    np.dtype(np.int64): (INT64_MIN, INT64_MAX),
+}
+
+
+def _exact_int(op: Callable[[int, int], int], a: int, b: int, lo: int, hi: int) -> int | None:
+    """``a op b`` computed on Python ints, or None when it falls outside ``[lo, hi]``."""
+    if op is operator.pow and b > 64 and not -1 <= a <= 1:
+        return None  # |a| ** b >= 2 ** 65: out of range; don't build a huge int to find that out
+    result = op(a, b)
+    return result if lo <= result <= hi else None
+
+
+@register_node_type(aliases=("Calculator",))
+class CalculatorNode(Node):
+    """Applies one arithmetic operation with a constant operand to numbers and numeric arrays."""
+
+    PARAMS = (
+        ParamSpec(
+            "operation",
+            "string",
+            required=True,
+            choices=tuple(OPERATIONS),
+            description="The operation: add, subtract, multiply, divide, power or modulo.",
+        ),
+        ParamSpec(
+            "operand", "number", required=True, description="The right-hand operand (int or float)."
+        ),
+    )
+
+    def __init__(self, name: str | None = None, **params: Any) -> None:
+        super().__init__(name, **params)
+        self.operation: str = params["operation"]
+        self.operand: int | float = params["operand"]
+        self._op = OPERATIONS[self.operation]
+        self._symbol = _SYMBOLS[self.operation]
+        int_operand = type(self.operand) is int
+        # The int op int cases whose result is an int that may outgrow int64 (or an int dtype).
+        self._exact_int_op = int_operand and (
+            self.operation in ("add", "subtract", "multiply")
+            or (self.operation == "power" and self.operand >= 0)
+        )
+        self._negative_int_power = int_operand and self.operation == "power" and self.operand < 0
+        self._zero_divisor = self.operation in ("divide", "modulo") and self.operand == 0
+
+    def process(self, item: Any) -> Any:
+        t = type(item)
+        if t is int or t is float or t is bool:
+            return self._number(item)
+        if t is np.ndarray or isinstance(item, np.generic):
+            return self._numpy(item)
+        raise NodeTypeError(f"expected a number or a numeric numpy array, got {t.__name__}")
+
+    def _number(self, x: int | float | bool) -> int | float:
+        operand = self.operand
+        if type(x) is not float:
+            if not INT64_MIN <= x <= INT64_MAX:
+                raise NodeOverflowError(f"input {x} does not fit in int64")
+            if self._exact_int_op:
+                result = _exact_int(self._op, x, operand, INT64_MIN, INT64_MAX)
+                if result is None:
+                    raise NodeOverflowError(
+                        f"{x!r} {self._symbol} {operand!r} does not fit in int64"
+                    )
+                return result
+        if self._zero_divisor:
+            raise NodeZeroDivisionError(self._zero_divisor_message())
+        try:
+            result = self._op(x, operand)
+        except ZeroDivisionError:  # only 0 ** negative: / and % by zero are caught above
+            raise NodeZeroDivisionError(f"{x!r} ** {operand!r}: zero to a negative power") from None
+        except OverflowError:
+            raise NodeOverflowError(f"{x!r} ** {operand!r} is too large for a float") from None
+        if type(result) is complex:
+            raise NodeValueError(
+                f"{x!r} ** {operand!r}: a negative base to a fractional power has no real result"
+            )
+        return result
+
+    def _numpy(self, x: np.ndarray | np.generic) -> Any:
+        dtype = x.dtype
+        if dtype not in _ARRAY_DTYPES:
+            raise NodeTypeError(
+                f"expected a numeric dtype (int32, int64, float32, float64), got {dtype}"
+            )
+        operand = self.operand
+        bounds = _INT_BOUNDS.get(dtype)
+        int_by_int = bounds is not None and type(operand) is int
+        if int_by_int and not bounds[0] <= operand <= bounds[1]:
+            raise NodeOverflowError(f"operand {operand} does not fit in {dtype}")
+        if self._zero_divisor:
+            raise NodeZeroDivisionError(self._zero_divisor_message())
+        if int_by_int:
+            if self._negative_int_power:
+                raise NodeValueError(f"{dtype} to a negative integer power ({operand})")
+            if self._exact_int_op and x.size:
+                # numpy wraps silently; the extreme results come from the extreme elements.
+                if type(x) is np.ndarray:
+                    low, high = int(x.min()), int(x.max())
+                else:
+                    low = high = int(x)
+                lo, hi = bounds
+                if (
+                    _exact_int(self._op, low, operand, lo, hi) is None
+                    or _exact_int(self._op, high, operand, lo, hi) is None
+                ):
+                    raise NodeOverflowError(
+                        f"{dtype} {self._symbol} {operand}: a result does not fit in {dtype}"
+                    )
+            # The checks above leave no floating-point fault to silence: skip errstate's cost.
+            result = self._op(x, operand)
+        else:
+            with np.errstate(all="ignore"):
+                result = self._op(x, operand)
+        # numpy turns a 0-d array result into a scalar; an array item keeps giving an array.
+        return np.asarray(result) if type(x) is np.ndarray else result
+
+    def _zero_divisor_message(self) -> str:
+        return "division by zero" if self.operation == "divide" else "modulo by zero"
