@@ -4,9 +4,10 @@ Faults are checked in this order, and the native node checks them in the same or
 executors raise the same error for an item with several faults:
 
 - Python numbers: not numeric (NodeTypeError); an int item outside int64 (NodeOverflowError); ``/``
-  or ``%`` by a zero operand (NodeZeroDivisionError); then the operation itself (``0 ** negative``:
-  NodeZeroDivisionError; an int result outside int64 or a float ``**`` too large:
-  NodeOverflowError; a complex ``**`` result: NodeValueError).
+  or ``%`` by a zero operand (NodeZeroDivisionError); a finite negative base to a non-integer
+  power (NodeValueError, even where Python's complex result would overflow); then the operation
+  itself (``0 ** negative``: NodeZeroDivisionError; an int result outside int64 or a float ``**``
+  too large: NodeOverflowError).
 - numpy arrays and scalars: a dtype other than int32/int64/float32/float64 (NodeTypeError); an int
   operand that does not fit an int dtype (NodeOverflowError); ``/`` or ``%`` by a zero operand
   (NodeZeroDivisionError); an int dtype to a negative int power (NodeValueError); an element of an
@@ -15,6 +16,7 @@ executors raise the same error for an item with several faults:
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable
 
@@ -89,6 +91,9 @@ class CalculatorNode(Node):
             or (self.operation == "power" and self.operand >= 0)
         )
         self._negative_int_power = int_operand and self.operation == "power" and self.operand < 0
+        self._fractional_power = (
+            self.operation == "power" and not int_operand and not self.operand.is_integer()
+        )
         self._zero_divisor = self.operation in ("divide", "modulo") and self.operand == 0
 
     def process(self, item: Any) -> Any:
@@ -113,17 +118,17 @@ class CalculatorNode(Node):
                 return result
         if self._zero_divisor:
             raise NodeZeroDivisionError(self._zero_divisor_message())
+        if self._fractional_power and -math.inf < x < 0:
+            # Where CPython's float_pow turns to complex power (whose result may then overflow).
+            raise NodeValueError(
+                f"{x!r} ** {operand!r}: a negative base to a fractional power has no real result"
+            )
         try:
-            result = self._op(x, operand)
+            return self._op(x, operand)
         except ZeroDivisionError:  # only 0 ** negative: / and % by zero are caught above
             raise NodeZeroDivisionError(f"{x!r} ** {operand!r}: zero to a negative power") from None
         except OverflowError:
             raise NodeOverflowError(f"{x!r} ** {operand!r} is too large for a float") from None
-        if type(result) is complex:
-            raise NodeValueError(
-                f"{x!r} ** {operand!r}: a negative base to a fractional power has no real result"
-            )
-        return result
 
     def _numpy(self, x: np.ndarray | np.generic) -> Any:
         dtype = x.dtype

@@ -223,6 +223,14 @@ def test_negative_base_to_a_fractional_power_is_a_value_error(operand, x):
     assert isinstance(info.value, ValueError)
 
 
+@pytest.mark.parametrize("operand, x", [(16.5, INT64_MIN), (1.5, -1e300)])
+def test_negative_base_to_a_fractional_power_is_a_value_error_even_when_huge(operand, x):
+    with pytest.raises(OverflowError):  # Python goes complex, and the complex power overflows
+        PY_OPS["power"](x, operand)
+    with pytest.raises(errors.NodeValueError):
+        calc("power", operand, x)
+
+
 @pytest.mark.parametrize(
     "operand, x",
     [
@@ -314,14 +322,16 @@ def test_python_numbers_match_python_within_int64(operation, x, operand):
         operand = operand % 65  # keep Python's own result computable
     try:
         expected = PY_OPS[operation](x, operand)
+        if isinstance(expected, complex):
+            expected = errors.NodeValueError
     except ZeroDivisionError:
         expected = errors.NodeZeroDivisionError
     except OverflowError:
+        # a complex power that overflows is still a negative base to a fractional power
+        fractional = type(operand) is float and not operand.is_integer() and x < 0
+        expected = errors.NodeValueError if fractional else errors.NodeOverflowError
+    if type(expected) is int and not INT64_MIN <= expected <= INT64_MAX:
         expected = errors.NodeOverflowError
-    if isinstance(expected, int) and not INT64_MIN <= expected <= INT64_MAX:
-        expected = errors.NodeOverflowError
-    elif isinstance(expected, complex):
-        expected = errors.NodeValueError
     if isinstance(expected, type):
         with pytest.raises(expected):
             calc(operation, operand, x)
