@@ -135,7 +135,7 @@ class Pipeline:
 
         ``runtime``: "auto" (native when it can run this pipeline, else the Python executor with a
         warning), "native" (RuntimeUnavailableError when it cannot), "python". ``use_rust=True``
-        / ``False`` is the seed's spelling of "native" / "python". Node coroutines and async
+        / ``False`` is the seed's spelling of "auto" / "python" (the seed fell back automatically). Node coroutines and async
         generators run on the current event loop; a native run runs in the calling thread."""
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
@@ -207,10 +207,11 @@ def _runtime_choice(runtime: str, use_rust: bool | None) -> str:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}")
     if use_rust is None:
         return runtime
-    alias = "native" if use_rust else "python"
-    if runtime not in ("auto", alias):
+    # The seed's use_rust=True was its default: native with automatic fallback, so it means "auto".
+    alias = "auto" if use_rust else "python"
+    if use_rust and runtime == "python" or not use_rust and runtime == "native":
         raise ValueError(f"use_rust={use_rust} contradicts runtime={runtime!r}")
-    return alias
+    return runtime if use_rust else alias
 
 
 def _complete_without_loop(run: Coroutine[Any, Any, Any]) -> Any:
