@@ -19,14 +19,19 @@ Status locate(Status s, const GraphNode& n, std::optional<int64_t> item_index) {
   return s;
 }
 
-// Stage by stage over whole batches. Keeps the item-at-a-time error rule: when a stage fails on
-// its input i, the outputs it made before i still run downstream, and a failure there happened
-// earlier in item-at-a-time order, so it wins. Flush runs only while no error is pending.
-Result<Batch> run_chain(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes, Batch cur) {
+// Stages [first, end) of the chain over `cur`, stage by stage over whole batches; `seen[i]` counts
+// the items node i has taken so far, so item indexes continue across calls. Keeps the
+// item-at-a-time error rule: when a stage fails on its input i, the outputs it made before i still
+// run downstream, and a failure there happened earlier in item-at-a-time order, so it wins.
+Status run_stages(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes, size_t first,
+                  std::vector<int64_t>& seen, Batch& cur) {
+  const std::vector<size_t>& order = graph.topological_order();
   Status pending;
-  for (size_t i : graph.topological_order()) {
-    const GraphNode& gn = graph.nodes()[i];
+  for (size_t k = first; k < order.size(); ++k) {
+    const size_t i = order[k];
     Node& node = *nodes[i];
+    const int64_t offset = seen[i];
+    seen[i] += static_cast<int64_t>(cur.size());
     Batch next;
     size_t failed_at = std::numeric_limits<size_t>::max();
     Status s;
@@ -41,23 +46,34 @@ Result<Batch> run_chain(const Graph& graph, std::vector<std::unique_ptr<Node>>& 
       }
     }
     if (!cur.is_column()) s = node.process_batch(cur.items, next.items, &failed_at);
-
-    if (!s.ok()) {
-      pending = locate(std::move(s), gn, static_cast<int64_t>(failed_at));
-    } else if (pending.ok()) {
-      std::vector<Value> flushed;
-      VectorEmitter emitter(flushed);
-      Status f = node.flush(emitter);
-      if (!flushed.empty()) {
-        next.box();
-        for (Value& v : flushed) next.items.push_back(std::move(v));
-      }
-      if (!f.ok()) pending = locate(std::move(f), gn, std::nullopt);
-    }
+    if (!s.ok()) pending = locate(std::move(s), graph.nodes()[i], offset + static_cast<int64_t>(failed_at));
     cur = std::move(next);
     if (!pending.ok() && cur.size() == 0) break;  // nothing left that could fail earlier
   }
-  if (!pending.ok()) return pending;
+  return pending;
+}
+
+// A chain: every input item through every stage, then, at end of input, each node's flush in
+// order, what it emits running through the stages after it before the next flush (so a flush runs
+// only when nothing failed before it in item-at-a-time order).
+Result<Batch> run_chain(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes, Batch cur) {
+  std::vector<int64_t> seen(nodes.size(), 0);
+  RM_RETURN_IF_ERROR(run_stages(graph, nodes, 0, seen, cur));
+  const std::vector<size_t>& order = graph.topological_order();
+  for (size_t k = 0; k < order.size(); ++k) {
+    Batch tail;
+    VectorEmitter emitter(tail.items);
+    Status f = nodes[order[k]]->flush(emitter);
+    if (!tail.items.empty()) {
+      RM_RETURN_IF_ERROR(run_stages(graph, nodes, k + 1, seen, tail));
+      tail.box();
+      if (!tail.items.empty()) {
+        cur.box();
+        for (Value& v : tail.items) cur.items.push_back(std::move(v));
+      }
+    }
+    if (!f.ok()) return locate(std::move(f), graph.nodes()[order[k]], std::nullopt);
+  }
   return cur;
 }
 

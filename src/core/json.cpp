@@ -318,7 +318,7 @@ Result<Value> parse_json(std::string_view text) {
                                             /*strict=*/true, /*ignore_comments=*/false);
   if (!ok && !builder.duplicate_key_.empty()) {
     const size_t at = nth_key_position(text, builder.duplicate_key_index_);
-    return ManifestError("invalid JSON at " + line_column(text, at + 1) + ": duplicate key " +
+    return ManifestError("invalid JSON at " + line_column(text, at) + ": duplicate key " +
                              nlohmann::json(builder.duplicate_key_).dump(),
                          "$");
   }
