@@ -247,14 +247,73 @@ int64_t float_kernel(Op op, const F* in, F* out, int64_t n, F b) {
 // numpy's float32 remainder is computed in float32; float_mod in double then rounded to float
 // gives the same value because fmod is exact and the one addition is exact in double.
 
+// The inputs x for which x op b stays in T's range, as [lo, hi]; b is the (constant) operand.
+template <typename T>
+void safe_range(Op op, T b, T* lo, T* hi) {
+  constexpr T kMin = std::numeric_limits<T>::min(), kMax = std::numeric_limits<T>::max();
+  *lo = kMin;
+  *hi = kMax;
+  switch (op) {
+    case Op::kAdd:
+      if (b >= 0) *hi = kMax - b;
+      else *lo = kMin - b;
+      break;
+    case Op::kSubtract:
+      if (b >= 0) *lo = kMin + b;
+      else *hi = kMax + b;
+      break;
+    case Op::kMultiply:  // integer division truncates toward zero: that is the ceiling / floor needed
+      if (b > 0) {
+        *lo = kMin / b;
+        *hi = kMax / b;
+      } else if (b == -1) {
+        *lo = kMin + 1;
+      } else if (b < -1) {
+        *lo = kMax / b;
+        *hi = kMin / b;
+      }
+      break;
+    default: break;
+  }
+}
+
+// + - * with overflow checks, written so the compiler vectorises it: wrap-around arithmetic on the
+// unsigned type and a range test per element, then (only if something overflowed) a second pass
+// to find the first element that did.
+template <typename T, typename F>
+int64_t checked_linear(const T* in, T* out, int64_t n, T lo, T hi, F wrapping_op) {
+  T overflow = 0;  // an integer flag (not bool) keeps the loop vectorisable
+  for (int64_t i = 0; i < n; ++i) {
+    const T x = in[i];
+    out[i] = wrapping_op(x);
+    overflow |= static_cast<T>(x < lo) | static_cast<T>(x > hi);
+  }
+  if (!overflow) return n;
+  for (int64_t i = 0; i < n; ++i) {
+    if (in[i] < lo || in[i] > hi) return i;
+  }
+  return n;
+}
+
+template <typename T>
+int64_t checked_linear(Op op, const T* in, T* out, int64_t n, T b) {
+  using U = std::make_unsigned_t<T>;
+  T lo, hi;
+  safe_range(op, b, &lo, &hi);
+  const U ub = static_cast<U>(b);
+  switch (op) {
+    case Op::kAdd: return checked_linear(in, out, n, lo, hi, [ub](T x) { return static_cast<T>(static_cast<U>(x) + ub); });
+    case Op::kSubtract: return checked_linear(in, out, n, lo, hi, [ub](T x) { return static_cast<T>(static_cast<U>(x) - ub); });
+    default: return checked_linear(in, out, n, lo, hi, [ub](T x) { return static_cast<T>(static_cast<U>(x) * ub); });
+  }
+}
+
 template <typename T>
 int64_t int_kernel(Op op, const T* in, T* out, int64_t n, T b) {
   switch (op) {
-    case Op::kAdd: return apply(in, out, n, [b](T x, T* r) { return !__builtin_add_overflow(x, b, r); });
+    case Op::kAdd:
     case Op::kSubtract:
-      return apply(in, out, n, [b](T x, T* r) { return !__builtin_sub_overflow(x, b, r); });
-    case Op::kMultiply:
-      return apply(in, out, n, [b](T x, T* r) { return !__builtin_mul_overflow(x, b, r); });
+    case Op::kMultiply: return checked_linear(op, in, out, n, b);
     case Op::kModulo: return apply(in, out, n, [b](T x, T* r) { *r = int_mod(x, b); return true; });
     case Op::kPower:
       return apply(in, out, n, [b](T x, T* r) { return checked_ipow<T>(x, static_cast<int64_t>(b), r); });

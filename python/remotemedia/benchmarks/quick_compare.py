@@ -54,7 +54,9 @@ def _same(a, b) -> bool:
     return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b))
 
 
-async def compare(title: str, nodes, n_items: int, repeats: int) -> dict:
+async def compare(title: str, nodes, n_items: int, repeats: int, numpy_equivalent=None) -> dict:
+    """``numpy_equivalent``: the same computation as one vectorised numpy expression (what a numpy
+    user would write; it wraps on int overflow where the pipeline raises)."""
     pipeline = Pipeline(nodes=list(nodes), name=title)
     items = list(range(n_items))
     column = np.arange(n_items, dtype=np.int64)
@@ -80,6 +82,10 @@ async def compare(title: str, nodes, n_items: int, repeats: int) -> dict:
         "native (list)": await _time_async(lambda: pipeline.run(items, runtime="native"), repeats),
         "native (numpy)": await _time_async(lambda: pipeline.run(column, runtime="native"), repeats),
     }
+    if numpy_equivalent is not None:
+        if not np.array_equal(numpy_equivalent(column), native_col):
+            sys.exit(f"{title}: the numpy expression disagrees with the pipeline; not timing")
+        cols["numpy expression"] = _time_sync(lambda: numpy_equivalent(column), repeats)
     med = {k: statistics.median(v) for k, v in cols.items()}
     print(f"\n{title}: {len(nodes)} nodes x {n_items} items, median of {repeats} runs")
     for k, v in med.items():
@@ -91,6 +97,8 @@ async def compare(title: str, nodes, n_items: int, repeats: int) -> dict:
         "native(numpy) vs python executor(numpy)": med["python executor (numpy)"] / med["native (numpy)"],
         "native(numpy) vs plain loop(numpy)": med["plain loop (numpy)"] / med["native (numpy)"],
     }
+    if numpy_equivalent is not None:
+        ratios["native(numpy) vs numpy expression"] = med["numpy expression"] / med["native (numpy)"]
     for k, v in ratios.items():
         print(f"  {k:42s} {v:8.1f}x")
     return {"medians_us": med, "ratios": ratios}
@@ -105,7 +113,7 @@ async def main_async(args) -> None:
         CalculatorNode(name="mul", operation="multiply", operand=2),
         PassThroughNode(name="p3"),
     ]
-    await compare("Medium (seed)", medium, args.items, args.repeats)
+    await compare("Medium (seed)", medium, args.items, args.repeats, lambda a: (a + 5) * 2)
 
 
 def main(argv=None) -> None:
