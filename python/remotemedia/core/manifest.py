@@ -151,6 +151,26 @@ def _parse_float(text: str) -> float:
     return value
 
 
+_MAX_INTEGER_DIGITS = 309  # DBL_MAX has 309 digits
+
+
+def _parse_int(text: str) -> int:
+    # An integer literal too large even for a double is invalid JSON on both runtimes (rule 3),
+    # as 1e400 is: the C++ parser reads such a literal as a double, which overflows.
+    digits = len(text) - text.startswith("-")
+    if digits > _MAX_INTEGER_DIGITS or (digits == _MAX_INTEGER_DIGITS and _too_big(text)):
+        raise _FloatOverflow(text)
+    return int(text)
+
+
+def _too_big(text: str) -> bool:
+    try:
+        float(int(text))
+    except OverflowError:
+        return True
+    return False
+
+
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"?'  # an unterminated string runs to the end of the text
 _STRING_RE = re.compile(_STRING, re.S)
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
@@ -208,6 +228,8 @@ def _locate_float_overflow(text: str) -> tuple[int, str]:
     for offset, tok in _tokens(text):
         if tok[0] in "-0123456789" and not tok.endswith("Infinity"):
             if ("." in tok or "e" in tok or "E" in tok) and math.isinf(float(tok)):
+                return offset, tok
+            if tok.lstrip("-").isdigit() and (len(tok.lstrip("-")) > _MAX_INTEGER_DIGITS or _too_big(tok)):
                 return offset, tok
     return 0, "number"  # pragma: no cover
 
@@ -300,6 +322,7 @@ def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
             text,
             parse_constant=_reject_constant,
             parse_float=_parse_float,
+            parse_int=_parse_int,
             object_pairs_hook=pairs_hook,
         )
     except json.JSONDecodeError as e:

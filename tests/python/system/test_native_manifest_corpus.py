@@ -57,3 +57,18 @@ def test_native_accepts_generated_valid_manifest(name):
 @pytest.mark.parametrize("name,data", corpus.example_manifests())
 def test_native_accepts_every_example_manifest(name, data):
     runtime.validate(_text(data))
+
+
+@pytest.mark.parametrize("digits,error", [(20, "InvalidParameterError"), (301, "InvalidParameterError"),
+                                          (309, "ManifestError"), (401, "ManifestError"), (5000, "ManifestError")])
+def test_huge_integer_literals_fail_the_same_way_on_both_parsers(digits, error):
+    from remotemedia.core.manifest import parse_manifest
+
+    literal = "9" * digits
+    text = ('{"version": "v1", "nodes": [{"id": "a", "node_type": "Calculator", '
+            '"params": {"operation": "add", "operand": %s}}]}' % literal)
+    for parse in (parse_manifest, runtime.validate):
+        with pytest.raises(errors.ManifestError) as info:
+            parse(text)
+        assert type(info.value).__name__ == error
+        assert info.value.path == ("$" if error == "ManifestError" else "$.nodes[0].params.operand")
