@@ -17,6 +17,9 @@ namespace remotemedia {
 inline constexpr size_t kMaxJsonBytes = 16u << 20;  // 16 MiB
 inline constexpr int kMaxJsonDepth = 64;
 
+// The JSON name of a value's type, for messages ("integer", "array", ...), as Python's side says it.
+const char* json_type_name(const Value& value);
+
 // Paths: `base.key` for an identifier-like key, else `base["key"]` (the key as a JSON string).
 std::string key_path(const std::string& base, const std::string& key);
 

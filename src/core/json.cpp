@@ -289,6 +289,20 @@ Status write_json(const Value& v, int indent, int level, std::string& out) {
 
 }  // namespace
 
+const char* json_type_name(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kNull: return "null";
+    case ValueKind::kBool: return "boolean";
+    case ValueKind::kInt: return "integer";
+    case ValueKind::kFloat: return "number";
+    case ValueKind::kString: return "string";
+    case ValueKind::kList: return "array";
+    case ValueKind::kMap: return "object";
+    case ValueKind::kObject: return v.as_object().is_big_integer() ? "integer" : "value";
+    default: return "value";
+  }
+}
+
 std::string key_path(const std::string& base, const std::string& key) {
   bool identifier = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0]));
   for (char c : key) {

@@ -8,20 +8,6 @@ namespace remotemedia {
 
 namespace {
 
-const char* json_type(const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kBool: return "boolean";
-    case ValueKind::kInt: return "integer";
-    case ValueKind::kFloat: return "number";
-    case ValueKind::kString: return "string";
-    case ValueKind::kList: return "array";
-    case ValueKind::kMap: return "object";
-    case ValueKind::kObject: return v.as_object().is_big_integer() ? "integer" : "value";
-    default: return "value";
-  }
-}
-
 std::string index_path(const std::string& base, size_t i) {
   return base + "[" + std::to_string(i) + "]";
 }
@@ -42,14 +28,14 @@ Result<std::string> required_name(const Value& object, const char* key, const st
   const std::string field_path = path + "." + key;
   if (v == nullptr) return ManifestError(std::string("missing required field '") + key + "'", field_path);
   if (!v->is_string()) {
-    return ManifestError(std::string("'") + key + "' must be a string, got " + json_type(*v), field_path);
+    return ManifestError(std::string("'") + key + "' must be a string, got " + json_type_name(*v), field_path);
   }
   if (v->as_string().empty()) return ManifestError(std::string("'") + key + "' must not be empty", field_path);
   return v->as_string();
 }
 
 Result<NodeSpec> parse_node(const Value& node, const std::string& path) {
-  if (!node.is_map()) return ManifestError(std::string("a node must be an object, got ") + json_type(node), path);
+  if (!node.is_map()) return ManifestError(std::string("a node must be an object, got ") + json_type_name(node), path);
   RM_RETURN_IF_ERROR(check_keys(node, {"id", "node_type", "params", "capabilities", "host", "runtime_hint"},
                                 path, "a node"));
   NodeSpec spec;
@@ -58,27 +44,27 @@ Result<NodeSpec> parse_node(const Value& node, const std::string& path) {
   spec.params = Value::map({});
   if (const Value* params = node.find("params")) {
     if (!params->is_map()) {
-      return ManifestError(std::string("'params' must be an object, got ") + json_type(*params), path + ".params");
+      return ManifestError(std::string("'params' must be an object, got ") + json_type_name(*params), path + ".params");
     }
     spec.params = *params;
   }
   if (const Value* caps = node.find("capabilities")) {
     if (!caps->is_map()) {
-      return ManifestError(std::string("'capabilities' must be an object, got ") + json_type(*caps),
+      return ManifestError(std::string("'capabilities' must be an object, got ") + json_type_name(*caps),
                            path + ".capabilities");
     }
     spec.capabilities = *caps;
   }
   if (const Value* host = node.find("host")) {
     if (!host->is_string()) {
-      return ManifestError(std::string("'host' must be a string, got ") + json_type(*host), path + ".host");
+      return ManifestError(std::string("'host' must be a string, got ") + json_type_name(*host), path + ".host");
     }
     spec.host = host->as_string();
   }
   if (const Value* hint = node.find("runtime_hint")) {
     const std::string hint_path = path + ".runtime_hint";
     if (!hint->is_string()) {
-      return ManifestError(std::string("'runtime_hint' must be a string, got ") + json_type(*hint), hint_path);
+      return ManifestError(std::string("'runtime_hint' must be a string, got ") + json_type_name(*hint), hint_path);
     }
     const std::string& h = hint->as_string();
     if (h == "auto") spec.runtime_hint = RuntimeHint::kAuto;
@@ -91,7 +77,7 @@ Result<NodeSpec> parse_node(const Value& node, const std::string& path) {
 
 Result<Connection> parse_connection(const Value& c, const std::string& path) {
   if (!c.is_map()) {
-    return ManifestError(std::string("a connection must be an object, got ") + json_type(c), path);
+    return ManifestError(std::string("a connection must be an object, got ") + json_type_name(c), path);
   }
   RM_RETURN_IF_ERROR(check_keys(c, {"from", "to"}, path, "a connection"));
   Connection conn;
@@ -103,14 +89,14 @@ Result<Connection> parse_connection(const Value& c, const std::string& path) {
 }  // namespace
 
 Result<Manifest> manifest_from_value(const Value& doc) {
-  if (!doc.is_map()) return ManifestError(std::string("a manifest must be an object, got ") + json_type(doc), "$");
+  if (!doc.is_map()) return ManifestError(std::string("a manifest must be an object, got ") + json_type_name(doc), "$");
   RM_RETURN_IF_ERROR(check_keys(doc, {"version", "metadata", "nodes", "connections"}, "$", "the manifest"));
 
   Manifest m;
   const Value* version = doc.find("version");
   if (version == nullptr) return ManifestError("missing required field 'version'", "$.version");
   if (!version->is_string()) {
-    return ManifestError(std::string("'version' must be a string, got ") + json_type(*version), "$.version");
+    return ManifestError(std::string("'version' must be a string, got ") + json_type_name(*version), "$.version");
   }
   if (version->as_string() != "v1") {
     return ManifestError("unsupported version '" + version->as_string() + "' (supported: v1)", "$.version");
@@ -119,11 +105,11 @@ Result<Manifest> manifest_from_value(const Value& doc) {
 
   if (const Value* metadata = doc.find("metadata")) {
     if (!metadata->is_map()) {
-      return ManifestError(std::string("'metadata' must be an object, got ") + json_type(*metadata), "$.metadata");
+      return ManifestError(std::string("'metadata' must be an object, got ") + json_type_name(*metadata), "$.metadata");
     }
     if (const Value* name = metadata->find("name")) {
       if (!name->is_string()) {
-        return ManifestError(std::string("'metadata.name' must be a string, got ") + json_type(*name),
+        return ManifestError(std::string("'metadata.name' must be a string, got ") + json_type_name(*name),
                              "$.metadata.name");
       }
       m.name = name->as_string();
@@ -134,7 +120,7 @@ Result<Manifest> manifest_from_value(const Value& doc) {
   const Value* nodes = doc.find("nodes");
   if (nodes == nullptr) return ManifestError("missing required field 'nodes'", "$.nodes");
   if (!nodes->is_list()) {
-    return ManifestError(std::string("'nodes' must be an array, got ") + json_type(*nodes), "$.nodes");
+    return ManifestError(std::string("'nodes' must be an array, got ") + json_type_name(*nodes), "$.nodes");
   }
   m.nodes.reserve(nodes->as_list().size());
   for (size_t i = 0; i < nodes->as_list().size(); ++i) {
@@ -144,7 +130,7 @@ Result<Manifest> manifest_from_value(const Value& doc) {
 
   if (const Value* conns = doc.find("connections")) {
     if (!conns->is_list()) {
-      return ManifestError(std::string("'connections' must be an array, got ") + json_type(*conns),
+      return ManifestError(std::string("'connections' must be an array, got ") + json_type_name(*conns),
                            "$.connections");
     }
     std::vector<Connection> parsed;

@@ -66,19 +66,6 @@ std::vector<const NodeTypeInfo*> Registry::types() const {
 
 namespace {
 
-const char* json_type(const Value& v) {
-  switch (v.kind()) {
-    case ValueKind::kNull: return "null";
-    case ValueKind::kBool: return "boolean";
-    case ValueKind::kInt: return "integer";
-    case ValueKind::kFloat: return "number";
-    case ValueKind::kString: return "string";
-    case ValueKind::kList: return "array";
-    case ValueKind::kMap: return "object";
-    case ValueKind::kObject: return v.as_object().is_big_integer() ? "integer" : "object";
-    default: return "value";
-  }
-}
 
 bool is_big_integer(const Value& v) { return v.is_object() && v.as_object().is_big_integer(); }
 
@@ -87,14 +74,14 @@ std::string type_problem(const ParamSpec& spec, const Value& v) {
   switch (spec.type) {
     case ParamType::kInt:
       if (is_big_integer(v)) return "must fit in int64";
-      if (!v.is_int()) return std::string("must be an integer, got ") + json_type(v);
+      if (!v.is_int()) return std::string("must be an integer, got ") + json_type_name(v);
       return "";
     case ParamType::kNumber:
       if (is_big_integer(v)) return "must fit in int64";
-      if (!v.is_int() && !v.is_float()) return std::string("must be a number, got ") + json_type(v);
+      if (!v.is_int() && !v.is_float()) return std::string("must be a number, got ") + json_type_name(v);
       return "";
     case ParamType::kString: {
-      if (!v.is_string()) return std::string("must be a string, got ") + json_type(v);
+      if (!v.is_string()) return std::string("must be a string, got ") + json_type_name(v);
       if (spec.choices.empty()) return "";
       std::string allowed;
       for (const std::string& c : spec.choices) {
@@ -104,11 +91,11 @@ std::string type_problem(const ParamSpec& spec, const Value& v) {
       return "must be one of " + allowed + "; got '" + v.as_string() + "'";
     }
     case ParamType::kBool:
-      return v.is_bool() ? "" : std::string("must be a boolean, got ") + json_type(v);
+      return v.is_bool() ? "" : std::string("must be a boolean, got ") + json_type_name(v);
     case ParamType::kList:
-      return v.is_list() ? "" : std::string("must be a list, got ") + json_type(v);
+      return v.is_list() ? "" : std::string("must be a list, got ") + json_type_name(v);
     case ParamType::kMap:
-      return v.is_map() ? "" : std::string("must be an object, got ") + json_type(v);
+      return v.is_map() ? "" : std::string("must be an object, got ") + json_type_name(v);
     case ParamType::kAny: return "";
   }
   return "";
