@@ -66,7 +66,6 @@ std::vector<const NodeTypeInfo*> Registry::types() const {
 
 namespace {
 
-
 bool is_big_integer(const Value& v) { return v.is_object() && v.as_object().is_big_integer(); }
 
 // Why `v` does not fit `spec`, or "" when it does. Wording matches core/params.py.
