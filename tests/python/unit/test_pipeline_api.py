@@ -366,4 +366,5 @@ def test_missing_native_module_with_native_requested_raises(no_native):
     with pytest.raises(errors.RuntimeUnavailableError, match="cannot be imported"):
         seed_pipeline().run_sync([1], runtime="native")
     # The seed's use_rust=True fell back automatically, and still does.
-    assert seed_pipeline().run_sync([1], use_rust=True) == [6]
+    with pytest.warns(RuntimeWarning, match="cannot be imported"):
+        assert seed_pipeline().run_sync([1], use_rust=True) == [6]
