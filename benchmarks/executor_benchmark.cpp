@@ -71,7 +71,7 @@ void run_boxed(benchmark::State& state, const char* node_json, std::vector<Value
 void run_column(benchmark::State& state, const char* node_json, DType dtype) {
   const int nodes = static_cast<int>(state.range(0));
   Graph g = make_chain(nodes, node_json);
-  Ref<NDArray> column = NDArray::allocate(dtype, {kItems});
+  Ref<NDArray> column = NDArray::allocate(dtype, {kItems}, false, /*zeroed=*/true);
   for (auto _ : state) {
     Batch b;
     b.column = column;

@@ -44,9 +44,11 @@ template <> struct DTypeOf<double> { static constexpr DType value = DType::kFloa
 
 class NDArray final : public HeapObject {
  public:
-  // Allocates zero-initialised storage owned by the runtime. Write through mutable_data() before
-  // the array is shared; after that it is immutable.
-  static Ref<NDArray> allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar = false);
+  // Allocates storage owned by the runtime, uninitialised (kernels overwrite every element, and
+  // zeroing first cost a third of a Calculator pass); `zeroed` asks for zeros. Write through
+  // mutable_data() before the array is shared; after that it is immutable.
+  static Ref<NDArray> allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar = false,
+                               bool zeroed = false);
   // Wraps storage someone else owns; `keeper` holds it alive. `is_source` says the array is exactly
   // the object `keeper` stands for (not a view of part of it), so it can go back as that object.
   static Ref<NDArray> wrap(DType dtype, std::vector<int64_t> shape, const void* data,

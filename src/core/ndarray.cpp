@@ -46,9 +46,9 @@ namespace {
 // Storage the runtime allocated itself. 64-byte alignment keeps SIMD loads aligned.
 class OwnedStorage final : public HeapObject {
  public:
-  explicit OwnedStorage(size_t nbytes)
+  OwnedStorage(size_t nbytes, bool zeroed)
       : bytes_(static_cast<unsigned char*>(::operator new[](nbytes ? nbytes : 1, std::align_val_t{64}))) {
-    std::memset(bytes_, 0, nbytes);
+    if (zeroed) std::memset(bytes_, 0, nbytes);
   }
   ~OwnedStorage() override { ::operator delete[](bytes_, std::align_val_t{64}); }
   unsigned char* bytes() const { return bytes_; }
@@ -65,12 +65,12 @@ int64_t product(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-Ref<NDArray> NDArray::allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar) {
+Ref<NDArray> NDArray::allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar, bool zeroed) {
   Ref<NDArray> a(new NDArray());
   a->dtype_ = dtype;
   a->size_ = product(shape);
   a->shape_ = std::move(shape);
-  auto storage = make_ref<OwnedStorage>(static_cast<size_t>(a->size_) * dtype_size(dtype));
+  auto storage = make_ref<OwnedStorage>(static_cast<size_t>(a->size_) * dtype_size(dtype), zeroed);
   a->data_ = storage->bytes();
   a->keeper_ = storage;
   a->numpy_scalar_ = numpy_scalar;
