@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "remotemedia/manifest.h"
@@ -17,17 +18,30 @@
 
 namespace remotemedia {
 
+// A node the embedding application implements itself for one node id (the Python binding uses this
+// for nodes that run as Python code). The registry is not consulted for it: its parameters were
+// checked by whoever made it.
+struct ExternalNode {
+  std::string type_name;
+  NodeFactory factory;
+};
+using ExternalNodes = std::unordered_map<std::string, ExternalNode>;
+
 struct GraphNode {
   std::string id;
-  const NodeTypeInfo* type = nullptr;  // canonical type (aliases resolved)
-  Value params;                        // checked, defaults filled in
+  std::string type_name;  // canonical type name (aliases resolved)
+  NodeFactory factory;
+  bool external = false;  // made by an ExternalNode rather than a registry type
+  Value params;           // checked, defaults filled in
   std::vector<size_t> successors;      // in connection order
   size_t in_degree = 0;
 };
 
 class Graph {
  public:
-  static Result<Graph> compile(const Manifest& manifest, const Registry& registry);
+  // `external` maps node ids to nodes supplied by the caller; other nodes come from `registry`.
+  static Result<Graph> compile(const Manifest& manifest, const Registry& registry,
+                               const ExternalNodes* external = nullptr);
 
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   const std::vector<size_t>& topological_order() const { return order_; }

@@ -1,6 +1,7 @@
 // Node: the unit of processing. A node instance belongs to one run or one session, so its state
 // needs no locks; the runtime calls open, then process / process_batch / process_column for every
-// item in order, then flush at end of input (only if no error occurred), then close (always).
+// item in order, then flush at end of input (only if no error occurred), then close: always, for
+// every node whose open succeeded, in reverse order.
 #pragma once
 
 #include <cstddef>
@@ -60,7 +61,8 @@ class Node {
     return Status::OK();
   }
 
-  virtual void close() {}
+  // A failure here replaces the run's result (as an exception in a Python `finally` does).
+  virtual Status close() { return Status::OK(); }
 };
 
 }  // namespace remotemedia

@@ -25,12 +25,21 @@ enum class StatusCode : uint8_t {
   kValueError,         // a node got an item value it rejects       -> errors.NodeValueError
   kZeroDivision,       // division / modulo by zero                  -> errors.NodeZeroDivisionError
   kOverflow,           // result does not fit its type               -> errors.NodeOverflowError
+  kUserError,          // user code (a Python node) raised; the original travels in detail()
   kNotImplemented,     // an optional fast path is not available; callers fall back
   kCancelled,
   kInternal,
 };
 
 const char* status_code_name(StatusCode code);
+
+// What a layer above the runtime attaches to a Status and reads back: the Python binding keeps the
+// original exception of a Python node here, so it re-raises intact (type, message, traceback).
+class StatusDetail {
+ public:
+  virtual ~StatusDetail() = default;
+  virtual std::string type_name() const = 0;
+};
 
 class [[nodiscard]] Status {
  public:
@@ -54,6 +63,9 @@ class [[nodiscard]] Status {
   std::optional<int64_t> item_index() const;
   bool has_node() const { return state_ && !state_->node_id.empty(); }
 
+  const std::shared_ptr<const StatusDetail>& detail() const;
+  Status& with_detail(std::shared_ptr<const StatusDetail> detail);
+
   Status& with_path(std::string path);
   Status& with_node(std::string node_id, std::string node_type, std::optional<int64_t> item_index);
 
@@ -68,6 +80,7 @@ class [[nodiscard]] Status {
     std::string node_id;
     std::string node_type;
     std::optional<int64_t> item_index;
+    std::shared_ptr<const StatusDetail> detail;
   };
   std::unique_ptr<State> state_;
 };

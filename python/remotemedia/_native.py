@@ -18,6 +18,7 @@ from remotemedia.errors import RuntimeUnavailableError
 __all__ = ["runtime_module", "require_runtime", "warn_fallback", "run_compiled"]
 
 _NOT_LOADED: Any = object()
+UNSET: Any = object()  # "look the module up yourself" for functions taking an optional module
 _module: ModuleType | None = _NOT_LOADED
 _import_error: ImportError | None = None
 _warned = False

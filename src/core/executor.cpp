@@ -15,7 +15,7 @@ void Batch::box() {
 namespace {
 
 Status locate(Status s, const GraphNode& n, std::optional<int64_t> item_index) {
-  if (!s.has_node()) s.with_node(n.id, n.type->name, item_index);
+  if (!s.has_node()) s.with_node(n.id, n.type_name, item_index);
   return s;
 }
 
@@ -158,7 +158,10 @@ Result<Batch> run_batch(const Graph& graph, Batch inputs) {
   Result<Batch> result = open_error.ok() ? (graph.is_chain() ? run_chain(graph, nodes, std::move(inputs))
                                                              : PushRun(graph, nodes).run(std::move(inputs)))
                                          : Result<Batch>(std::move(open_error));
-  for (size_t i = 0; i < opened; ++i) nodes[i]->close();
+  for (size_t i = opened; i-- > 0;) {
+    Status s = nodes[i]->close();
+    if (!s.ok()) result = locate(std::move(s), graph.nodes()[i], std::nullopt);
+  }
   return result;
 }
 

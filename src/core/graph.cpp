@@ -84,7 +84,8 @@ std::string describe_cycle(const std::vector<GraphNode>& nodes) {
 
 }  // namespace
 
-Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry) {
+Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
+                             const ExternalNodes* external) {
   Graph g;
   g.name_ = manifest.name;
   std::unordered_map<std::string, size_t> index;
@@ -94,13 +95,19 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry)
       return graph_error("duplicate node id '" + spec.id + "'", node_path(i, "id"));
     }
     index[spec.id] = i;
+    if (external != nullptr) {
+      if (auto it = external->find(spec.id); it != external->end()) {
+        g.nodes_.push_back(GraphNode{spec.id, it->second.type_name, it->second.factory, true, spec.params, {}, 0});
+        continue;
+      }
+    }
     const NodeTypeInfo* type = registry.find(spec.node_type);
     if (type == nullptr) {
       return std::move(Status(StatusCode::kUnknownNodeType, "unknown node type '" + spec.node_type + "'")
                            .with_path(node_path(i, "node_type")));
     }
     RM_ASSIGN_OR_RETURN(Value params, Registry::check_params(*type, spec.params, node_path(i, "params")));
-    g.nodes_.push_back(GraphNode{spec.id, type, std::move(params), {}, 0});
+    g.nodes_.push_back(GraphNode{spec.id, type->name, type->factory, false, std::move(params), {}, 0});
   }
 
   if (manifest.connections) {
@@ -148,10 +155,10 @@ Result<std::vector<std::unique_ptr<Node>>> Graph::instantiate() const {
   std::vector<std::unique_ptr<Node>> out;
   out.reserve(nodes_.size());
   for (const GraphNode& n : nodes_) {
-    auto made = n.type->factory(n.params);
+    auto made = n.factory(n.params);
     if (!made.ok()) {
       Status s = made.take_status();
-      return std::move(s.with_node(n.id, n.type->name, std::nullopt));
+      return std::move(s.with_node(n.id, n.type_name, std::nullopt));
     }
     out.push_back(std::move(made).value());
   }

@@ -13,6 +13,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kValueError: return "NodeValueError";
     case StatusCode::kZeroDivision: return "NodeZeroDivisionError";
     case StatusCode::kOverflow: return "NodeOverflowError";
+    case StatusCode::kUserError: return "UserError";
     case StatusCode::kNotImplemented: return "NotImplemented";
     case StatusCode::kCancelled: return "Cancelled";
     case StatusCode::kInternal: return "InternalError";
@@ -22,7 +23,7 @@ const char* status_code_name(StatusCode code) {
 
 Status::Status(StatusCode code, std::string message) {
   if (code != StatusCode::kOk) {
-    state_ = std::make_unique<State>(State{code, std::move(message), {}, {}, {}, std::nullopt});
+    state_ = std::make_unique<State>(State{code, std::move(message), {}, {}, {}, std::nullopt, nullptr});
   }
 }
 
@@ -49,6 +50,16 @@ std::optional<int64_t> Status::item_index() const {
   return state_ ? state_->item_index : std::nullopt;
 }
 
+const std::shared_ptr<const StatusDetail>& Status::detail() const {
+  static const std::shared_ptr<const StatusDetail> kNone;
+  return state_ ? state_->detail : kNone;
+}
+
+Status& Status::with_detail(std::shared_ptr<const StatusDetail> detail) {
+  if (state_) state_->detail = std::move(detail);
+  return *this;
+}
+
 Status& Status::with_path(std::string path) {
   if (state_) state_->path = std::move(path);
   return *this;
@@ -67,6 +78,7 @@ Status& Status::with_node(std::string node_id, std::string node_type,
 std::string Status::to_string() const {
   if (!state_) return "OK";
   if (!state_->path.empty()) return state_->path + ": " + state_->message;
+  if (state_->detail && state_->message.empty()) return state_->detail->type_name();
   if (!state_->node_id.empty()) {
     std::string where = state_->item_index ? "on item " + std::to_string(*state_->item_index)
                                            : std::string("at end of stream");

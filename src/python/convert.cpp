@@ -247,7 +247,7 @@ nb::object to_python(const Value& v) {
     case ValueKind::kMap: {
       nb::dict d;
       for (const auto& [k, item] : v.as_map()) d[nb::str(k.data(), k.size())] = to_python(item);
-      return std::move(d);
+      return d;
     }
     case ValueKind::kArray: return array_to_numpy(v.as_array());
     case ValueKind::kObject: {

@@ -5,7 +5,13 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
+#include <nanobind/stl/optional.h>
+
+#include <optional>
+
 #include "python/convert.h"
+#include "python/py_object.h"
+#include "python/python_node.h"
 #include "python/raise_status.h"
 #include "remotemedia/executor.h"
 #include "remotemedia/graph.h"
@@ -18,27 +24,45 @@ using namespace remotemedia;
 
 namespace {
 
-Graph compile_or_raise(std::string_view manifest_json) {
+Graph compile_or_raise(std::string_view manifest_json, const ExternalNodes* external = nullptr) {
   Result<Graph> graph = [&] {
     nb::gil_scoped_release release;
     Result<Manifest> manifest = parse_manifest(manifest_json);
     if (!manifest.ok()) return Result<Graph>(manifest.take_status());
-    return Graph::compile(manifest.value(), Registry::global());
+    return Graph::compile(manifest.value(), Registry::global(), external);
   }();
   if (!graph.ok()) py::raise_status(graph.status());
   return std::move(graph).value();
 }
 
 // A manifest compiled once and run any number of times (each run makes fresh node instances).
+// `python_nodes` maps node ids to the Python Node instances that run as PythonNodes (the Pipeline
+// decides which; see Pipeline.explain()).
+//
+// It holds those Python objects from C++, and they may lead back to it (a node's class -> its
+// module's globals -> the Pipeline -> this), so it tells the garbage collector about them
+// (tp_traverse / tp_clear below); otherwise such a cycle would never be collected.
 class CompiledPipeline {
  public:
-  explicit CompiledPipeline(std::string_view manifest_json) : graph_(compile_or_raise(manifest_json)) {}
+  CompiledPipeline(std::string_view manifest_json, nb::handle python_nodes) {
+    ExternalNodes external;
+    if (python_nodes.is_valid() && !python_nodes.is_none()) {
+      for (auto [id, node] : nb::cast<nb::dict>(python_nodes)) {
+        Ref<OpaqueObject> handle(new py::PyObjectHandle(node.ptr(), false));
+        python_nodes_.push_back(handle);
+        external[nb::cast<std::string>(id)] =
+            ExternalNode{nb::cast<std::string>(node.attr("node_type")), py::PythonNode::factory_for(handle)};
+      }
+    }
+    graph_.emplace(compile_or_raise(manifest_json, &external));
+  }
 
   nb::object run(nb::handle items) const {
+    const Graph& graph = this->graph();
     Batch in = py::batch_from_python(items);
     Result<Batch> out = [&] {
       nb::gil_scoped_release release;  // item values that die in here take the GIL themselves
-      return run_batch(graph_, std::move(in));
+      return run_batch(graph, std::move(in));
     }();
     if (!out.ok()) py::raise_status(out.status());
     return py::batch_to_python(out.value());
@@ -46,13 +70,43 @@ class CompiledPipeline {
 
   std::vector<std::string> node_ids() const {
     std::vector<std::string> ids;
-    for (const GraphNode& n : graph_.nodes()) ids.push_back(n.id);
+    for (const GraphNode& n : graph().nodes()) ids.push_back(n.id);
     return ids;
   }
-  const Graph& graph() const { return graph_; }
+  const Graph& graph() const {
+    if (!graph_) throw nb::value_error("this compiled pipeline was cleared by the garbage collector");
+    return *graph_;
+  }
+
+  int traverse(visitproc visit, void* arg) const {
+    for (const Ref<OpaqueObject>& handle : python_nodes_) Py_VISIT(py::python_object_of(handle.get()));
+    return 0;
+  }
+  void clear() {
+    graph_.reset();  // its node factories hold the handles too
+    python_nodes_.clear();
+  }
 
  private:
-  Graph graph_;
+  std::optional<Graph> graph_;
+  std::vector<Ref<OpaqueObject>> python_nodes_;
+};
+
+int compiled_pipeline_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<CompiledPipeline>(self)->traverse(visit, arg);
+}
+
+int compiled_pipeline_clear(PyObject* self) {
+  nb::inst_ptr<CompiledPipeline>(self)->clear();
+  return 0;
+}
+
+PyType_Slot compiled_pipeline_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(compiled_pipeline_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(compiled_pipeline_clear)},
+    {0, nullptr},
 };
 
 nb::object value_or_none(const Value& v) { return v.is_null() ? nb::none() : py::to_python(v); }
@@ -87,12 +141,13 @@ NB_MODULE(_runtime, m) {
   m.doc() = "RemoteMedia's native runtime (C++). Use remotemedia.Pipeline rather than this module.";
   m.attr("__version__") = REMOTEMEDIA_VERSION;
 
-  nb::class_<CompiledPipeline>(m, "CompiledPipeline")
-      .def(nb::init<std::string_view>(), "manifest_json"_a,
-           "Parses, checks and compiles a v1 manifest; raises remotemedia.errors.ManifestError and subclasses.")
-      .def("__init__", [](CompiledPipeline* self, nb::bytes manifest_json) {
-             new (self) CompiledPipeline(std::string_view(manifest_json.c_str(), manifest_json.size()));
-           }, "manifest_json"_a, "The same, from UTF-8 bytes.")
+  nb::class_<CompiledPipeline>(m, "CompiledPipeline", nb::type_slots(compiled_pipeline_slots))
+      .def(nb::init<std::string_view, nb::handle>(), "manifest_json"_a, "python_nodes"_a = nb::none(),
+           "Parses, checks and compiles a v1 manifest; raises remotemedia.errors.ManifestError and subclasses. "
+           "`python_nodes` ({node id: remotemedia.Node}) run as Python inside the native pipeline.")
+      .def("__init__", [](CompiledPipeline* self, nb::bytes manifest_json, nb::handle python_nodes) {
+             new (self) CompiledPipeline(std::string_view(manifest_json.c_str(), manifest_json.size()), python_nodes);
+           }, "manifest_json"_a, "python_nodes"_a = nb::none(), "The same, from UTF-8 bytes.")
       .def("run", &CompiledPipeline::run, "items"_a,
            "Runs the pipeline over `items`; returns a list, or a numpy array for a 1-D numeric array input "
            "that stayed a column.")

@@ -3,12 +3,37 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
+#include "python/python_error.h"
+
 namespace remotemedia::py {
 
 namespace nb = nanobind;
 using namespace nb::literals;
 
+namespace {
+
+// A Python node's own exception, re-raised as it was (type, message, traceback), with the node's
+// id, type and item index attached the way the Python executor attaches them.
+[[noreturn]] void reraise_python(const Status& status, const PythonErrorDetail& detail) {
+  nb::object exc = nb::borrow(detail.exception());
+  if (detail.locate() && status.has_node()) {
+    nb::object index = status.item_index() ? nb::cast(*status.item_index()) : nb::none();
+    nb::module_::import_("remotemedia.errors")
+        .attr("annotate_node_exception")(exc, status.node_id(), status.node_type(), index);
+  }
+  PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr()));
+  Py_INCREF(type);  // PyErr_Restore steals all three references
+  PyObject* traceback = PyException_GetTraceback(exc.ptr());  // new reference or null
+  PyErr_Restore(type, exc.release().ptr(), traceback);
+  throw nb::python_error();
+}
+
+}  // namespace
+
 void raise_status(const Status& status) {
+  if (auto* detail = dynamic_cast<const PythonErrorDetail*>(status.detail().get())) {
+    reraise_python(status, *detail);
+  }
   const char* class_name;
   switch (status.code()) {
     case StatusCode::kManifestError:

@@ -50,7 +50,10 @@ class Probe final : public Node {
     events().push_back("flush " + tag_);
     return Status::OK();
   }
-  void close() override { events().push_back("close " + tag_); }
+  Status close() override {
+    events().push_back("close " + tag_);
+    return Status::OK();
+  }
 
  private:
   std::string tag_;

@@ -84,6 +84,22 @@ async def _run_async_generator(fn: Callable[[Any], Any], items: Sequence[Any]) -
     return out, 0, None
 
 
+async def _run_batch(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    """A node's ``process_batch``: one call for the whole list; a failure is reported at the
+    batch's first item and emits nothing."""
+    try:
+        return [r for r in fn(list(items)) if r is not None], 0, None
+    except Exception as exc:
+        return [], 0, exc
+
+
+async def _run_async_batch(fn: Callable[[Any], Any], items: Sequence[Any]) -> Outcome:
+    try:
+        return [r for r in await fn(list(items)) if r is not None], 0, None
+    except Exception as exc:
+        return [], 0, exc
+
+
 def _classify(method: Callable[..., Any]) -> Runner:
     if inspect.isasyncgenfunction(method):
         return _run_async_generator
@@ -106,7 +122,26 @@ def _runner(method: Callable[..., Any]) -> Runner:
         return _classify(method)
 
 
-_ASYNC_RUNNERS = (_run_coroutine, _run_async_generator)
+_ASYNC_RUNNERS = (_run_coroutine, _run_async_generator, _run_async_batch)
+
+# The names the native runtime's PythonNode knows the runners by (src/python/python_node.cpp).
+RUNNER_KINDS = {
+    _run_plain: "plain",
+    _run_generator: "generator",
+    _run_batch: "batch",
+    _run_coroutine: "async",
+    _run_async_generator: "async",
+    _run_async_batch: "async",
+}
+
+
+def process_runner(node: Node) -> tuple[Callable[[Any], Any], Runner]:
+    """The callable that processes items for ``node`` and its runner: ``process_batch`` when the
+    node's class defines one, else ``process``."""
+    if getattr(type(node), "process_batch", None) is not None:
+        fn = node.process_batch
+        return fn, (_run_async_batch if inspect.iscoroutinefunction(fn) else _run_batch)
+    return node.process, _runner(node.process)
 
 
 class _Stage:
@@ -125,8 +160,7 @@ class _Stage:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self.process = node.process
-        self.run_process = _runner(self.process)
+        self.process, self.run_process = process_runner(node)
         self.run_flush = _runner(node.flush)
         self.async_initialize = _runner(node.initialize) in _ASYNC_RUNNERS
         self.async_cleanup = _runner(node.cleanup) in _ASYNC_RUNNERS

@@ -27,10 +27,20 @@ class Node:
     same rules and messages as the manifest validator, kept in ``self.config`` and returned by
     ``params()`` (what ``Pipeline.serialize`` writes). A node without ``PARAMS`` accepts none; a
     subclass with its own ``__init__`` passes its declared parameters on to ``Node.__init__``.
+
+    An optional ``process_batch(items)`` (plain or ``async def``) takes a whole list of items and
+    returns an iterable of outputs (None entries emit nothing); when a class defines it, the
+    executors call it instead of ``process``, once per batch, which suits numpy work. An exception
+    it raises is reported at the index of the batch's first item.
+
+    ``runtime_hint`` says where the node runs on the native runtime: "auto" (native code when the
+    node is a built-in with a native implementation, else Python inside the native pipeline),
+    "native" (an error if there is no native implementation) or "python" (always its Python code).
     """
 
     node_type: ClassVar[str] = "Node"
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
+    RUNTIME_HINTS: ClassVar[tuple[str, ...]] = ("auto", "native", "python")
 
     _name_counter: ClassVar[itertools.count] = itertools.count(1)
 
@@ -40,7 +50,12 @@ class Node:
             cls.node_type = cls.__name__
         cls._name_counter = itertools.count(1)  # default names count per class
 
-    def __init__(self, name: str | None = None, **config: Any) -> None:
+    def __init__(self, name: str | None = None, *, runtime_hint: str = "auto", **config: Any) -> None:
+        if runtime_hint not in self.RUNTIME_HINTS:
+            raise ManifestError(
+                f"runtime_hint must be one of auto, native, python; got {runtime_hint!r}", path=None
+            )
+        self.runtime_hint = runtime_hint
         if name is None:
             name = f"{type(self).__name__}_{next(type(self)._name_counter)}"
         elif type(name) is not str or not name:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import warnings
-from typing import Any, Coroutine, Iterable, Sequence
+from typing import Any, Coroutine, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -17,7 +16,7 @@ from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node
 from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError
 
-__all__ = ["Pipeline", "RUNTIMES"]
+__all__ = ["Pipeline", "Placement", "RUNTIMES"]
 
 RUNTIMES = ("auto", "native", "python")
 
@@ -89,9 +88,7 @@ class Pipeline:
         return {
             "version": "v1",
             "metadata": {} if self.name is None else {"name": self.name},
-            "nodes": [
-                {"id": n.name, "node_type": n.node_type, "params": n.params()} for n in self._nodes
-            ],
+            "nodes": [_node_entry(n) for n in self._nodes],
             "connections": [{"from": a, "to": b} for a, b in edges],
         }
 
@@ -118,9 +115,12 @@ class Pipeline:
         the registry (``remotemedia.core.registry``). A manifest with ``connections`` keeps its
         graph; one without is a chain."""
         spec = parse_manifest(manifest, lookup=registry.lookup)
-        pipeline = cls(
-            [registry.create_node(n.node_type, n.id, n.params) for n in spec.nodes], name=spec.name
-        )
+        nodes = []
+        for n in spec.nodes:
+            node = registry.create_node(n.node_type, n.id, n.params)
+            node.runtime_hint = n.runtime_hint or "auto"
+            nodes.append(node)
+        pipeline = cls(nodes, name=spec.name)
         if spec.connections is not None:
             pipeline._connections = [(c.source, c.target) for c in spec.connections]
         return pipeline
@@ -133,10 +133,13 @@ class Pipeline:
         """Run ``items`` through the pipeline; return the outputs as a list (an array for an
         array input, see docs/SEMANTICS.md).
 
-        ``runtime``: "auto" (native when it can run this pipeline, else the Python executor with a
-        warning), "native" (RuntimeUnavailableError when it cannot), "python". ``use_rust=True``
-        / ``False`` is the seed's spelling of "auto" / "python" (the seed fell back automatically). Node coroutines and async
-        generators run on the current event loop; a native run runs in the calling thread."""
+        ``runtime``: "auto" (the native runtime when its module is available, else the Python
+        executor with one warning), "native" (RuntimeUnavailableError without the module),
+        "python". ``use_rust=True`` / ``False`` is the seed's spelling of "auto" / "python". On the
+        native runtime, built-in nodes run as C++ and every other node runs its Python code inside
+        the native pipeline (``explain()`` says which and why); their coroutines and async
+        generators run on the runtime's own event loop. On the Python executor they run on the
+        current loop. A native run runs in the calling thread."""
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             return _native.run_compiled(compiled, items)
@@ -163,7 +166,8 @@ class Pipeline:
             return worker.submit(asyncio.run, run).result()
 
     def _compiled(self, runtime: str) -> Any:
-        """The native CompiledPipeline to run, or None to run on the Python executor."""
+        """The native CompiledPipeline to run, or None to run on the Python executor (asked for,
+        or the native module is missing)."""
         if runtime == "python":
             return None
         if runtime == "native":
@@ -174,32 +178,63 @@ class Pipeline:
                 _native.warn_fallback()
                 return None
         if self._native_plan is None:
-            python_only = [n for n in self._nodes if not _has_native_implementation(module, n)]
-            self._native_plan = python_only or module.CompiledPipeline(self.serialize())
-        if isinstance(self._native_plan, list):
-            names = ", ".join(f"'{n.name}' ({n.node_type})" for n in self._native_plan)
-            if runtime == "native":
-                raise RuntimeUnavailableError(f"no native implementation for node {names}")
-            warnings.warn(
-                f"no native implementation for node {names}; the pipeline runs on the Python "
-                "executor",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return None
+            placements = self.explain(module)
+            refused = [p for p in placements if p.runs_on == "error"]
+            if refused:
+                raise RuntimeUnavailableError("; ".join(p.reason for p in refused))
+            python_nodes = {p.node.name: p.node for p in placements if p.runs_on == "python"}
+            self._native_plan = module.CompiledPipeline(self.serialize(), python_nodes)
         return self._native_plan
+
+    def explain(self, module: Any = _native.UNSET) -> list[Placement]:
+        """Where each node runs on the native runtime, and why. Printable: ``print(*p.explain(),
+        sep="\n")``. When the native module is missing, every node runs on the Python executor."""
+        if module is _native.UNSET:
+            module = _native.runtime_module()
+        return [_placement(node, module) for node in self._nodes]
 
     def __repr__(self) -> str:
         return f"Pipeline(name={self.name!r}, nodes={[n.name for n in self._nodes]!r})"
 
 
-def _has_native_implementation(module: Any, node: Node) -> bool:
-    """Whether the native runtime runs ``node`` as written: its type is native and the node is an
-    instance of the class registered for it (not a user's class that happens to share the name)."""
+class Placement(NamedTuple):
+    """Where one node runs: "native" (C++), "python" (its Python code inside the native pipeline,
+    or on the Python executor), or "error" (a runtime_hint that cannot be honoured)."""
+
+    node: Node
+    runs_on: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.node.name} ({self.node.node_type}): {self.runs_on} - {self.reason}"
+
+
+def _placement(node: Node, module: Any) -> Placement:
+    hint = getattr(node, "runtime_hint", "auto")
+    if module is None:
+        return Placement(node, "python", "the native module is not available: the Python executor runs the pipeline")
     spec = registry.lookup(node.node_type)
-    return (
-        spec is not None and type(node) is spec.node_class and module.has_node_type(node.node_type)
-    )
+    native_type = module.has_node_type(node.node_type)
+    is_builtin = spec is not None and type(node) is spec.node_class
+    if hint == "python":
+        return Placement(node, "python", "runtime_hint='python'")
+    if native_type and is_builtin:
+        return Placement(node, "native", f"{node.node_type} has a native implementation")
+    if not native_type:
+        why = f"{node.node_type} has no native implementation"
+    else:
+        why = f"{type(node).__name__} is not the built-in class of {node.node_type}; its own Python code runs"
+    if hint == "native":
+        return Placement(node, "error", f"node '{node.name}' has runtime_hint='native' but {why}")
+    return Placement(node, "python", why)
+
+
+def _node_entry(node: Node) -> dict[str, Any]:
+    entry = {"id": node.name, "node_type": node.node_type, "params": node.params()}
+    hint = getattr(node, "runtime_hint", "auto")
+    if hint != "auto":
+        entry["runtime_hint"] = hint
+    return entry
 
 
 def _runtime_choice(runtime: str, use_rust: bool | None) -> str:

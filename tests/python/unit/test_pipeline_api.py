@@ -18,8 +18,9 @@ from remotemedia.nodes import CalculatorNode, PassThroughNode
 
 
 class FakeCompiled:
-    def __init__(self, manifest_json, result=None):
+    def __init__(self, manifest_json, result=None, python_nodes=None):
         self.manifest = json.loads(manifest_json)
+        self.python_nodes = python_nodes or {}
         self.result = result
         self.runs = []
 
@@ -43,8 +44,8 @@ class FakeRuntime:
     def has_node_type(self, name):
         return name in self.types
 
-    def CompiledPipeline(self, manifest_json):
-        self.compiled.append(FakeCompiled(manifest_json, self.result))
+    def CompiledPipeline(self, manifest_json, python_nodes=None):
+        self.compiled.append(FakeCompiled(manifest_json, self.result, python_nodes))
         return self.compiled[-1]
 
 
@@ -324,25 +325,45 @@ def test_native_gets_a_list_for_any_iterable(fake_native):
     assert fake_native.compiled[0].runs[0] == [1, 2]
 
 
-def test_node_without_native_implementation_runs_on_python_with_a_warning(fake_native):
-    pipeline = seed_pipeline().add_node(Mine("mine"))
-    with pytest.warns(RuntimeWarning, match=r"'mine' \(Mine\)"):
-        assert pipeline.run_sync([1]) == [("mine", 6)]
-    assert fake_native.compiled == []
-    with pytest.raises(errors.RuntimeUnavailableError, match=r"'mine' \(Mine\)"):
-        pipeline.run_sync([1], runtime="native")
+def test_node_without_native_implementation_runs_as_python_inside_the_native_pipeline(fake_native):
+    mine = Mine("mine")
+    pipeline = seed_pipeline().add_node(mine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no whole-pipeline fallback, so no warning
+        assert pipeline.run_sync([1], runtime="native") == ["native", 1]
+    (compiled,) = fake_native.compiled
+    assert compiled.python_nodes == {"mine": mine}
+    assert [n["node_type"] for n in compiled.manifest["nodes"]] == ["PassThroughNode", "CalculatorNode", "Mine"]
+    placements = {p.node.name: p.runs_on for p in pipeline.explain()}
+    assert placements == {"p1": "native", "calc": "native", "mine": "python"}
 
 
-def test_user_class_sharing_a_builtin_type_name_is_not_run_natively(fake_native):
+def test_user_class_sharing_a_builtin_type_name_runs_its_own_python(fake_native):
     class Impostor(Node):
         node_type = "PassThroughNode"
 
         def process(self, item):
             return "impostor"
 
-    with pytest.warns(RuntimeWarning, match="Impostor|PassThroughNode"):
-        assert Pipeline([Impostor("i")]).run_sync([1]) == ["impostor"]
-    assert fake_native.compiled == []
+    impostor = Impostor("i")
+    Pipeline([impostor]).run_sync([1])
+    assert fake_native.compiled[0].python_nodes == {"i": impostor}
+    (placement,) = Pipeline([impostor]).explain()
+    assert placement.runs_on == "python" and "Impostor" in placement.reason
+
+
+def test_runtime_hints_place_nodes(fake_native):
+    calc = CalculatorNode(name="calc", operation="add", operand=5, runtime_hint="python")
+    pipeline = Pipeline([PassThroughNode(name="p1"), calc])
+    pipeline.run_sync([1])
+    assert fake_native.compiled[0].python_nodes == {"calc": calc}
+    assert fake_native.compiled[0].manifest["nodes"][1]["runtime_hint"] == "python"
+    assert Pipeline.from_manifest(pipeline.serialize()).nodes[1].runtime_hint == "python"
+    stubborn = Pipeline([Mine("m", runtime_hint="native")])
+    with pytest.raises(errors.RuntimeUnavailableError, match=r"'m' has runtime_hint='native'"):
+        stubborn.run_sync([1])
+    with pytest.raises(errors.ManifestError, match="runtime_hint"):
+        Mine("bad", runtime_hint="gpu")
 
 
 def test_native_errors_are_raised_not_hidden_by_a_fallback(fake_native):

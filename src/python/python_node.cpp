@@ -1,0 +1,192 @@
+#include "python/python_node.h"
+
+#include <memory>
+
+#include "python/convert.h"
+#include "python/py_object.h"
+#include "python/python_error.h"
+
+namespace remotemedia::py {
+
+namespace {
+
+PyObject* native_stage_class() {
+  static PyObject* cls = [] {  // leaked on purpose: it must outlive every static destructor
+    nb::module_ m = nb::module_::import_("remotemedia.core.native_stage");
+    return nb::object(m.attr("NativeStage")).release().ptr();
+  }();
+  return cls;
+}
+
+}  // namespace
+
+PythonNode::PythonNode(Ref<OpaqueObject> node) : node_(std::move(node)) {}
+
+PythonNode::~PythonNode() {
+  if (!stage_.is_valid() && !process_.is_valid()) return;
+  if (!Py_IsInitialized()) {  // the interpreter is gone: leak rather than touch it
+    (void)stage_.release();
+    (void)process_.release();
+    return;
+  }
+  nb::gil_scoped_acquire gil;
+  drop_python_state();
+}
+
+void PythonNode::drop_python_state() {
+  stage_.reset();
+  process_.reset();
+}
+
+PythonNode::Kind PythonNode::kind_of(nb::handle name) {
+  const std::string kind = nb::cast<std::string>(name);
+  if (kind == "generator") return Kind::kGenerator;
+  if (kind == "batch") return Kind::kBatch;
+  if (kind == "async") return Kind::kAsync;
+  return Kind::kPlain;
+}
+
+NodeFactory PythonNode::factory_for(Ref<OpaqueObject> handle) {
+  return [handle](const Value&) -> Result<std::unique_ptr<Node>> {
+    return std::unique_ptr<Node>(std::make_unique<PythonNode>(handle));
+  };
+}
+
+Status PythonNode::open() {
+  nb::gil_scoped_acquire gil;
+  PyObject* stage = PyObject_CallOneArg(native_stage_class(), python_object_of(node_.get()));
+  if (stage == nullptr) return status_from_python_error(/*locate=*/false);
+  stage_ = nb::steal(stage);
+  process_ = stage_.attr("process");
+  process_kind_ = kind_of(stage_.attr("process_kind"));
+  flush_kind_ = kind_of(stage_.attr("flush_kind"));
+  PyObject* done = PyObject_CallMethod(stage_.ptr(), "initialize", nullptr);
+  if (done == nullptr) {
+    Status s = status_from_python_error(/*locate=*/false);
+    drop_python_state();
+    return s;
+  }
+  Py_DECREF(done);
+  return Status::OK();
+}
+
+Status PythonNode::close() {
+  if (!stage_.is_valid()) return Status::OK();
+  nb::gil_scoped_acquire gil;
+  PyObject* done = PyObject_CallMethod(stage_.ptr(), "cleanup", nullptr);
+  Status s = done == nullptr ? status_from_python_error(/*locate=*/false) : Status::OK();
+  Py_XDECREF(done);
+  drop_python_state();
+  return s;
+}
+
+Status PythonNode::collect(PyObject* result, Kind kind, std::vector<Value>& out) {
+  if (kind == Kind::kPlain) {
+    if (result != Py_None) out.push_back(from_python(result));
+    return Status::OK();
+  }
+  // A generator's items, or the iterable a process_batch returned.
+  PyObject* iterator = PyObject_GetIter(result);
+  if (iterator == nullptr) return status_from_python_error();
+  while (PyObject* item = PyIter_Next(iterator)) {
+    // A generator's yielded None is an item; a batch result's None means nothing (SEMANTICS.md).
+    if (kind == Kind::kGenerator || item != Py_None) out.push_back(from_python(item));
+    Py_DECREF(item);
+  }
+  Py_DECREF(iterator);
+  if (PyErr_Occurred()) return status_from_python_error();
+  return Status::OK();
+}
+
+Status PythonNode::take_outcome(nb::handle outcome, std::vector<Value>& out, size_t* failed_at) {
+  nb::handle outputs = outcome[0];
+  for (nb::handle item : outputs) out.push_back(from_python(item));
+  nb::handle exception = outcome[2];
+  if (exception.is_none()) return Status::OK();
+  *failed_at = nb::cast<size_t>(outcome[1]);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception.ptr())), exception.ptr());
+  return status_from_python_error();
+}
+
+Status PythonNode::process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) {
+  if (items.empty()) return Status::OK();
+  nb::gil_scoped_acquire gil;  // once for the whole batch
+  try {
+    switch (process_kind_) {
+      case Kind::kPlain:
+      case Kind::kGenerator:
+        for (size_t i = 0; i < items.size(); ++i) {
+          nb::object arg = to_python(items[i]);
+          PyObject* result = PyObject_CallOneArg(process_.ptr(), arg.ptr());
+          Status s = result == nullptr ? status_from_python_error() : collect(result, process_kind_, out);
+          Py_XDECREF(result);
+          if (!s.ok()) {
+            *failed_at = i;
+            return s;
+          }
+        }
+        break;
+      case Kind::kBatch: {
+        nb::list batch;
+        for (const Value& v : items) batch.append(to_python(v));
+        PyObject* result = PyObject_CallOneArg(process_.ptr(), batch.ptr());
+        std::vector<Value> produced;
+        Status s = result == nullptr ? status_from_python_error() : collect(result, Kind::kBatch, produced);
+        Py_XDECREF(result);
+        if (!s.ok()) {
+          *failed_at = 0;  // a batch fails as a whole, at its first item
+          return s;
+        }
+        for (Value& v : produced) out.push_back(std::move(v));
+        break;
+      }
+      case Kind::kAsync: {
+        nb::list batch;
+        for (const Value& v : items) batch.append(to_python(v));
+        nb::object outcome = stage_.attr("run_async")(batch);  // waits without the GIL
+        return take_outcome(outcome, out, failed_at);
+      }
+    }
+  } catch (nb::python_error& e) {  // raised by a conversion or the async runner itself
+    e.restore();
+    *failed_at = 0;
+    return status_from_python_error();
+  }
+  items.clear();  // drop the inputs while the GIL is held: cheaper than re-taking it per value
+  return Status::OK();
+}
+
+Status PythonNode::process(Value item, Emitter& out) {
+  std::vector<Value> items;
+  items.push_back(std::move(item));
+  std::vector<Value> produced;
+  size_t failed_at = 0;
+  Status s = process_batch(items, produced, &failed_at);
+  for (Value& v : produced) out.emit(std::move(v));
+  return s;
+}
+
+Status PythonNode::flush(Emitter& out) {
+  std::vector<Value> produced;
+  Status s;
+  {
+    nb::gil_scoped_acquire gil;
+    try {
+      if (flush_kind_ == Kind::kAsync) {
+        size_t unused = 0;
+        s = take_outcome(stage_.attr("run_async_flush")(), produced, &unused);
+      } else {
+        PyObject* result = PyObject_CallNoArgs(stage_.attr("flush").ptr());
+        s = result == nullptr ? status_from_python_error() : collect(result, flush_kind_, produced);
+        Py_XDECREF(result);
+      }
+    } catch (nb::python_error& e) {
+      e.restore();
+      s = status_from_python_error();
+    }
+  }
+  for (Value& v : produced) out.emit(std::move(v));
+  return s;
+}
+
+}  // namespace remotemedia::py
