@@ -37,6 +37,10 @@ bool read_text(const std::string& path, std::string* out) {
 
 int fail(const Status& s) {
   std::cerr << "error: " << status_code_name(s.code()) << ": " << s.to_string() << "\n";
+  if (s.code() == StatusCode::kUnknownNodeType) {
+    std::cerr << "note: this program runs native node types only (see `remotemedia-runtime nodes`); "
+                 "a Python node type needs the Python package: `remotemedia run MANIFEST`\n";
+  }
   switch (s.code()) {
     case StatusCode::kManifestError:
     case StatusCode::kUnknownNodeType:

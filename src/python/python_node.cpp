@@ -5,10 +5,16 @@
 #include "python/convert.h"
 #include "python/py_object.h"
 #include "python/python_error.h"
+#include "python/shutdown_gate.h"
 
 namespace remotemedia::py {
 
 namespace {
+
+// Python code must not run once the interpreter is shutting down (shutdown_gate.h).
+Status cancelled_by_shutdown() {
+  return Status(StatusCode::kCancelled, "the interpreter is shutting down");
+}
 
 PyObject* native_stage_class() {
   static PyObject* cls = [] {  // leaked on purpose: it must outlive every static destructor
@@ -53,6 +59,7 @@ NodeFactory PythonNode::factory_for(Ref<OpaqueObject> handle) {
 }
 
 Status PythonNode::open() {
+  if (shutting_down()) return cancelled_by_shutdown();
   nb::gil_scoped_acquire gil;
   PyObject* stage = PyObject_CallOneArg(native_stage_class(), python_object_of(node_.get()));
   if (stage == nullptr) return status_from_python_error(/*locate=*/false);
@@ -72,6 +79,7 @@ Status PythonNode::open() {
 
 Status PythonNode::close() {
   if (!stage_.is_valid()) return Status::OK();
+  if (shutting_down()) return cancelled_by_shutdown();  // the stage is released by the destructor
   nb::gil_scoped_acquire gil;
   PyObject* done = PyObject_CallMethod(stage_.ptr(), "cleanup", nullptr);
   Status s = done == nullptr ? status_from_python_error(/*locate=*/false) : Status::OK();
@@ -110,6 +118,7 @@ Status PythonNode::take_outcome(nb::handle outcome, std::vector<Value>& out, siz
 
 Status PythonNode::process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) {
   if (items.empty()) return Status::OK();
+  if (shutting_down()) return cancelled_by_shutdown();
   nb::gil_scoped_acquire gil;  // once for the whole batch
   try {
     switch (process_kind_) {
@@ -169,6 +178,7 @@ Status PythonNode::process(Value item, Emitter& out) {
 Status PythonNode::flush(Emitter& out) {
   std::vector<Value> produced;
   Status s;
+  if (shutting_down()) return cancelled_by_shutdown();
   {
     nb::gil_scoped_acquire gil;
     try {

@@ -3,13 +3,14 @@
 A native run blocks its calling thread, which may itself be running the caller's event loop, so a
 node's coroutine cannot run there. It runs on this loop instead, in a daemon thread started on first
 use; the calling thread waits with the GIL released (``Future.result``). Never the caller's loop:
-a node awaiting something bound to the caller's loop is not supported inside native runs.
+a node awaiting something bound to the caller's loop is not supported inside native runs. The loop
+is not stopped at exit: a native run in flight may still be waiting on it while the runtime's
+atexit handler lets it finish (src/python/shutdown_gate.h); the daemon thread ends with the process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import threading
 from typing import Any, Coroutine
 
@@ -34,9 +35,3 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     exception, the same object)."""
     return asyncio.run_coroutine_threadsafe(coroutine, _owned_loop()).result()
 
-
-@atexit.register
-def _stop() -> None:
-    loop = _loop
-    if loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(loop.stop)

@@ -73,3 +73,13 @@ def test_nodes_lists_every_builtin_with_its_parameters():
     assert types["CalculatorNode"]["aliases"] == ["Calculator"]
     operation = next(p for p in types["CalculatorNode"]["params"] if p["name"] == "operation")
     assert operation["required"] and "modulo" in operation["choices"]
+
+
+def test_python_only_node_types_are_rejected_with_a_pointer_to_python(tmp_path):
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"version": "v1", "nodes": [
+        {"id": "p", "node_type": "PassThroughNode"}, {"id": "mine", "node_type": "MyPythonNode"}]}))
+    done = run("run", manifest, stdin="[1]")
+    assert done.returncode == 1
+    assert "UnknownNodeTypeError" in done.stderr and "$.nodes[1].node_type" in done.stderr
+    assert "native node types only" in done.stderr and "remotemedia run" in done.stderr
