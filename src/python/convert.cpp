@@ -220,6 +220,8 @@ nb::object array_to_numpy(const NDArray& a) {
 
 }  // namespace
 
+void init_conversions() { (void)numpy(); }
+
 Value from_python(nb::handle obj) { return from_python_depth(obj.ptr(), 0); }
 
 nb::object to_python(const Value& v) {

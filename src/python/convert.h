@@ -11,6 +11,11 @@ namespace remotemedia::py {
 
 namespace nb = nanobind;
 
+// Looks up numpy's types. Called once from the module's init: a lazy lookup under a C++ static guard
+// could deadlock (one thread inside the import waiting for the GIL, another holding the GIL and
+// waiting for the guard).
+void init_conversions();
+
 // Never fails: whatever has no native model becomes an opaque PyObjectHandle.
 Value from_python(nb::handle obj);
 // Raises (nb::python_error / nb exceptions) only for values that have no Python form.

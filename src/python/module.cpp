@@ -147,6 +147,9 @@ NB_MODULE(_runtime, m) {
   // a leak. Reference leaks are what the tests check (tests/python/system/test_python_nodes*.py).
   nb::set_leak_warnings(false);
 
+  py::init_conversions();
+  py::PythonNode::init();
+
   m.def("_close_for_shutdown", &py::close_gate, "timeout_seconds"_a,
         "Refuses new native runs and waits for those in flight (registered with atexit).");
   nb::module_::import_("atexit").attr("register")(m.attr("_close_for_shutdown"), 10.0);

@@ -26,6 +26,8 @@ PyObject* native_stage_class() {
 
 }  // namespace
 
+void PythonNode::init() { (void)native_stage_class(); }
+
 PythonNode::PythonNode(Ref<OpaqueObject> node) : node_(std::move(node)) {}
 
 PythonNode::~PythonNode() {

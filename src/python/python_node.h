@@ -34,6 +34,9 @@ class PythonNode final : public Node {
   Status flush(Emitter& out) override;
   Status close() override;
 
+  // Imports what PythonNode needs; called once from the module's init (see init_conversions).
+  static void init();
+
   // A factory for Graph's ExternalNodes: every instance wraps the same Python node (a
   // PyObjectHandle).
   static NodeFactory factory_for(Ref<OpaqueObject> node);
