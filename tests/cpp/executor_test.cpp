@@ -35,7 +35,10 @@ const std::string& tag_of(const Value& params) { return params.find("tag")->as_s
 // Passes items through and records every call. No column path, so a column reaching it is boxed.
 class Probe final : public Node {
  public:
-  explicit Probe(const Value& params) : tag_(tag_of(params)), fail_open_(params.find("fail_open")->as_bool()) {}
+  explicit Probe(const Value& params)
+      : tag_(tag_of(params)),
+        fail_open_(params.find("fail_open")->as_bool()),
+        fail_close_(params.find("fail_close")->as_bool()) {}
   Status open() override {
     if (fail_open_) return ValueError("open failed");
     events().push_back("open " + tag_);
@@ -52,12 +55,13 @@ class Probe final : public Node {
   }
   Status close() override {
     events().push_back("close " + tag_);
-    return Status::OK();
+    return fail_close_ ? Status(StatusCode::kValueError, "close failed " + tag_) : Status::OK();
   }
 
  private:
   std::string tag_;
   bool fail_open_;
+  bool fail_close_;
 };
 
 // Fails with a ValueError on items equal to `value`; passes the others through.
@@ -151,7 +155,9 @@ ParamSpec tag_param() { return ParamSpec{"tag", ParamType::kString, false, Value
 void register_test_nodes(Registry& r) {
   register_builtin_nodes(r);
   auto ok = [](Status s) { ASSERT_TRUE(s.ok()) << s.to_string(); };
-  ok(r.add(NodeTypeInfo{"Probe", {}, "records calls", {tag_param(), ParamSpec{"fail_open", ParamType::kBool, false, Value::boolean(false), {}, ""}}, factory<Probe>()}));
+  ok(r.add(NodeTypeInfo{"Probe", {}, "records calls", {tag_param(), ParamSpec{"fail_open", ParamType::kBool, false, Value::boolean(false), {}, ""},
+                         ParamSpec{"fail_close", ParamType::kBool, false, Value::boolean(false), {}, ""}},
+                        factory<Probe>()}));
   ok(r.add(NodeTypeInfo{"FailOn", {}, "fails on one value", {ParamSpec{"value", ParamType::kAny, true, Value(), {}, ""}, tag_param()}, factory<FailOn>()}));
   ok(r.add(NodeTypeInfo{"Pair", {}, "sums pairs", {tag_param()}, factory<Pair>()}));
   ok(r.add(NodeTypeInfo{"Twice", {}, "emits each item twice", {},
@@ -441,10 +447,43 @@ TEST_P(Executor, OpenFailureClosesWhatWasOpened) {
   EXPECT_EQ(std::count(events().begin(), events().end(), "close p1"), 1);
 }
 
+TEST_P(Executor, CloseRunsInReverseOrderAndItsFailureReplacesTheResult) {
+  std::vector<N> nodes = {{"p1", "Probe", R"({"tag": "p1", "fail_close": true})"},
+                          {"p2", "Probe", R"({"tag": "p2", "fail_close": true})"},
+                          {"f", "FailOn", R"({"value": 2, "tag": "f"})"}};
+  // The run fails at f, then both closes fail: the last close to fail (p1, closed last) wins, as the
+  // outermost `finally` does in Python.
+  EXPECT_TRUE(failed_with(run(compile_chain(nodes, mode()), ints({1, 2})), StatusCode::kValueError, "p1", std::nullopt));
+  auto pos = [](const std::string& e) { return std::find(events().begin(), events().end(), e) - events().begin(); };
+  EXPECT_LT(pos("close p2"), pos("close p1"));
+}
+
 INSTANTIATE_TEST_SUITE_P(BothPaths, Executor, ::testing::Values(Mode::kChain, Mode::kPush),
                          [](const ::testing::TestParamInfo<Mode>& info) {
                            return info.param == Mode::kChain ? std::string("Chain") : std::string("Push");
                          });
+
+// ---------------------------------------------------------------------------------------------
+// External nodes (what the Python binding supplies for nodes that run as Python)
+
+TEST_F(ExecutorChain, ExternalNodesStandInForTypesTheRegistryLacks) {
+  Manifest m;
+  m.version = "v1";
+  m.nodes.push_back(to_spec({"p", "PassThroughNode"}));
+  m.nodes.push_back(to_spec({"user", "SomeoneElsesType", R"({"anything": [1, 2]})"}));
+  EXPECT_EQ(Graph::compile(m, test_registry()).status().code(), StatusCode::kUnknownNodeType);
+  ExternalNodes external;
+  external["user"] = ExternalNode{"SomeoneElsesType", [](const Value&) -> Result<std::unique_ptr<Node>> {
+                                    return std::unique_ptr<Node>(std::make_unique<Twice>());
+                                  }};
+  Result<Graph> g = Graph::compile(m, test_registry(), &external);
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  EXPECT_TRUE(g->nodes()[1].external);
+  EXPECT_EQ(g->nodes()[1].type_name, "SomeoneElsesType");
+  Result<std::vector<Value>> out = run(*g, {Value::integer(7)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, (std::vector<Value>{Value::integer(7), Value::integer(7)}));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Column batches
