@@ -24,6 +24,7 @@ namespace remotemedia {
 struct ExternalNode {
   std::string type_name;
   NodeFactory factory;
+  std::vector<std::string> output_ports = {};  // empty: one port, "out"
 };
 using ExternalNodes = std::unordered_map<std::string, ExternalNode>;
 
@@ -33,7 +34,9 @@ struct GraphNode {
   NodeFactory factory;
   bool external = false;  // made by an ExternalNode rather than a registry type
   Value params;           // checked, defaults filled in
-  std::vector<size_t> successors;      // in connection order
+  std::vector<std::string> output_ports;            // names; emit_to(i) is port i
+  std::vector<std::vector<size_t>> port_successors;  // per port, in connection order
+  std::vector<size_t> successors;                    // every edge, in connection order
   size_t in_degree = 0;
 };
 

@@ -28,6 +28,7 @@ struct NodeSpec {
 struct Connection {
   std::string from;
   std::string to;
+  std::string from_port = {};  // an output port of `from`; empty: its only port (docs/MANIFEST.md)
 };
 
 struct Manifest {

@@ -19,7 +19,14 @@ namespace remotemedia {
 class Emitter {
  public:
   virtual ~Emitter() = default;
+  // On the node's first (usually only) output port.
   virtual void emit(Value item) = 0;
+  // On output port `port` (an index into the node's output_ports). Only graph runs route ports;
+  // nodes with several ports never run in the chain fast path, whose emitters ignore the port.
+  virtual void emit_to(size_t port, Value item) {
+    (void)port;
+    emit(std::move(item));
+  }
 };
 
 class VectorEmitter final : public Emitter {

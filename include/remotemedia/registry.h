@@ -35,12 +35,20 @@ struct ParamSpec {
 // Makes a node instance from parameters that already passed check_params (defaults filled in).
 using NodeFactory = std::function<Result<std::unique_ptr<Node>>(const Value& params)>;
 
+// The names of a node's output ports, from its checked parameters (a router's depend on its
+// routes). Index i is the port a node addresses with Emitter::emit_to(i, ...).
+using PortsFunction = std::function<Result<std::vector<std::string>>(const Value& params)>;
+
+// The port every single-output node has.
+inline const std::string kDefaultPort = "out";
+
 struct NodeTypeInfo {
   std::string name;
   std::vector<std::string> aliases;
   std::string description;
   std::vector<ParamSpec> params;
   NodeFactory factory;
+  PortsFunction output_ports = nullptr;  // empty: one port, "out"
 
   const ParamSpec* param(std::string_view param_name) const;
 };

@@ -106,7 +106,8 @@ class PushRun {
   class NodeEmitter final : public Emitter {
    public:
     NodeEmitter(PushRun& run, size_t node) : run_(run), node_(node) {}
-    void emit(Value item) override { run_.deliver(node_, std::move(item)); }
+    void emit(Value item) override { run_.deliver(node_, 0, std::move(item)); }
+    void emit_to(size_t port, Value item) override { run_.deliver(node_, port, std::move(item)); }
 
    private:
     PushRun& run_;
@@ -121,9 +122,16 @@ class PushRun {
     if (error_.ok() && !s.ok()) error_ = locate(std::move(s), graph_.nodes()[i], index);
   }
 
-  void deliver(size_t from, Value item) {
+  // An output port without connections is a sink: what it emits joins the result.
+  void deliver(size_t from, size_t port, Value item) {
     if (!error_.ok()) return;  // a downstream failure already ended the run
-    const auto& successors = graph_.nodes()[from].successors;
+    const auto& ports = graph_.nodes()[from].port_successors;
+    if (port >= ports.size()) {
+      error_ = locate(InternalError("emitted on output port " + std::to_string(port) + ", which it does not have"),
+                      graph_.nodes()[from], std::nullopt);
+      return;
+    }
+    const auto& successors = ports[port];
     if (successors.empty()) {
       results_.push_back(std::move(item));
       return;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <queue>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -82,6 +84,28 @@ std::string describe_cycle(const std::vector<GraphNode>& nodes) {
   return "(unknown)";
 }
 
+// The index of output port `name` of `node`; an empty name means the node's only port.
+Result<size_t> resolve_port(const GraphNode& node, const std::string& name, const std::string& path) {
+  const auto& ports = node.output_ports;
+  auto list = [&] {
+    std::string text;
+    for (const std::string& p : ports) text += (text.empty() ? "" : ", ") + p;
+    return text;
+  };
+  if (name.empty()) {
+    if (ports.size() == 1) return size_t{0};
+    return graph_error("node '" + node.id + "' (" + node.type_name + ") has several output ports (" + list() +
+                           "): say which with \"from_port\"",
+                       path);
+  }
+  for (size_t p = 0; p < ports.size(); ++p) {
+    if (ports[p] == name) return p;
+  }
+  return graph_error("node '" + node.id + "' (" + node.type_name + ") has no output port '" + name +
+                         "' (its ports: " + list() + ")",
+                     path + ".from_port");
+}
+
 }  // namespace
 
 Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
@@ -97,7 +121,10 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
     index[spec.id] = i;
     if (external != nullptr) {
       if (auto it = external->find(spec.id); it != external->end()) {
-        g.nodes_.push_back(GraphNode{spec.id, it->second.type_name, it->second.factory, true, spec.params, {}, 0});
+        std::vector<std::string> ports = it->second.output_ports;
+        if (ports.empty()) ports.push_back(kDefaultPort);
+        g.nodes_.push_back(GraphNode{spec.id, it->second.type_name, it->second.factory, true, spec.params,
+                                     std::move(ports), {}, {}, 0});
         continue;
       }
     }
@@ -107,11 +134,23 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
                            .with_path(node_path(i, "node_type")));
     }
     RM_ASSIGN_OR_RETURN(Value params, Registry::check_params(*type, spec.params, node_path(i, "params")));
-    g.nodes_.push_back(GraphNode{spec.id, type->name, type->factory, false, std::move(params), {}, 0});
+    std::vector<std::string> ports{kDefaultPort};
+    if (type->output_ports) {
+      Result<std::vector<std::string>> named = type->output_ports(params);
+      if (!named.ok()) {
+        Status s = named.take_status();
+        if (s.path().empty()) s.with_path(node_path(i, "params"));
+        return s;
+      }
+      ports = std::move(named).value();
+    }
+    g.nodes_.push_back(GraphNode{spec.id, type->name, type->factory, false, std::move(params), std::move(ports),
+                                 {}, {}, 0});
   }
+  for (GraphNode& n : g.nodes_) n.port_successors.resize(n.output_ports.size());
 
   if (manifest.connections) {
-    std::unordered_set<size_t> seen;  // from * node count + to
+    std::set<std::tuple<size_t, size_t, size_t>> seen;  // (from, port, to)
     for (size_t j = 0; j < manifest.connections->size(); ++j) {
       const Connection& c = (*manifest.connections)[j];
       const std::string path = "$.connections[" + std::to_string(j) + "]";
@@ -119,14 +158,19 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
       if (from == index.end()) return graph_error("connection from unknown node '" + c.from + "'", path + ".from");
       auto to = index.find(c.to);
       if (to == index.end()) return graph_error("connection to unknown node '" + c.to + "'", path + ".to");
-      if (!seen.insert(from->second * g.nodes_.size() + to->second).second) {
+      GraphNode& source = g.nodes_[from->second];
+      RM_ASSIGN_OR_RETURN(size_t port, resolve_port(source, c.from_port, path));
+      if (!seen.insert({from->second, port, to->second}).second) {
         return graph_error("duplicate connection '" + c.from + "' -> '" + c.to + "'", path);
       }
-      g.nodes_[from->second].successors.push_back(to->second);
+      source.port_successors[port].push_back(to->second);
+      source.successors.push_back(to->second);
       ++g.nodes_[to->second].in_degree;
     }
   } else {
     for (size_t i = 0; i + 1 < g.nodes_.size(); ++i) {
+      RM_ASSIGN_OR_RETURN(size_t port, resolve_port(g.nodes_[i], "", "$.nodes[" + std::to_string(i) + "]"));
+      g.nodes_[i].port_successors[port].push_back(i + 1);
       g.nodes_[i].successors.push_back(i + 1);
       ++g.nodes_[i + 1].in_degree;
     }
@@ -139,8 +183,10 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
   for (size_t i = 0; i < g.nodes_.size(); ++i) {
     if (g.nodes_[i].in_degree == 0) g.sources_.push_back(i);
   }
-  // A chain: one source, and along the topological order each node feeds exactly the next one.
+  // A chain: one source, and along the topological order each node feeds exactly the next one,
+  // through its only port.
   g.is_chain_ = g.nodes_.empty() || g.sources_.size() == 1;
+  for (const GraphNode& n : g.nodes_) g.is_chain_ = g.is_chain_ && n.output_ports.size() == 1;
   for (size_t k = 0; g.is_chain_ && k < g.order_.size(); ++k) {
     const GraphNode& n = g.nodes_[g.order_[k]];
     const bool last = k + 1 == g.order_.size();

@@ -79,10 +79,13 @@ Result<Connection> parse_connection(const Value& c, const std::string& path) {
   if (!c.is_map()) {
     return ManifestError(std::string("a connection must be an object, got ") + json_type_name(c), path);
   }
-  RM_RETURN_IF_ERROR(check_keys(c, {"from", "to"}, path, "a connection"));
+  RM_RETURN_IF_ERROR(check_keys(c, {"from", "to", "from_port"}, path, "a connection"));
   Connection conn;
   RM_ASSIGN_OR_RETURN(conn.from, required_name(c, "from", path));
   RM_ASSIGN_OR_RETURN(conn.to, required_name(c, "to", path));
+  if (c.find("from_port") != nullptr) {
+    RM_ASSIGN_OR_RETURN(conn.from_port, required_name(c, "from_port", path));
+  }
   return conn;
 }
 

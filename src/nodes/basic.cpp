@@ -142,6 +142,7 @@ void register_basic_nodes(Registry& registry) {
       "Emits every item unchanged.",
       {},
       [](const Value&) -> Result<std::unique_ptr<Node>> { return std::unique_ptr<Node>(std::make_unique<PassThroughNode>()); },
+      nullptr,
   });
   (void)registry.add(NodeTypeInfo{
       "CalculatorNode",
@@ -154,6 +155,7 @@ void register_basic_nodes(Registry& registry) {
           ParamSpec{"operand", ParamType::kNumber, true, Value(), {}, "The right-hand operand (int or float)."},
       },
       make_calculator,
+      nullptr,
   });
 }
 
