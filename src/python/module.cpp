@@ -51,8 +51,10 @@ class CompiledPipeline {
       for (auto [id, node] : nb::cast<nb::dict>(python_nodes)) {
         Ref<OpaqueObject> handle(new py::PyObjectHandle(node.ptr(), false));
         python_nodes_.push_back(handle);
-        external[nb::cast<std::string>(id)] =
-            ExternalNode{nb::cast<std::string>(node.attr("node_type")), py::PythonNode::factory_for(handle)};
+        std::vector<std::string> ports;
+        for (nb::handle port : node.attr("output_ports")()) ports.push_back(nb::cast<std::string>(port));
+        external[nb::cast<std::string>(id)] = ExternalNode{nb::cast<std::string>(node.attr("node_type")),
+                                                           py::PythonNode::factory_for(handle, ports), ports};
       }
     }
     graph_.emplace(compile_or_raise(manifest_json, &external));

@@ -25,7 +25,9 @@ class PythonNode final : public Node {
  public:
   // `node` is the Python Node instance (a PyObjectHandle); the same instance serves every run, as
   // on the Python executor, so its attributes persist as the user expects.
-  explicit PythonNode(Ref<OpaqueObject> node);
+  // `ports`: the node's output ports (node.output_ports()); with several, the node emits on one by
+  // returning remotemedia.core.node.ToPort(port, item).
+  PythonNode(Ref<OpaqueObject> node, std::vector<std::string> ports);
   ~PythonNode() override;
 
   Status open() override;
@@ -39,19 +41,28 @@ class PythonNode final : public Node {
 
   // A factory for Graph's ExternalNodes: every instance wraps the same Python node (a
   // PyObjectHandle).
-  static NodeFactory factory_for(Ref<OpaqueObject> node);
+  static NodeFactory factory_for(Ref<OpaqueObject> node, std::vector<std::string> ports);
 
  private:
   enum class Kind { kPlain, kGenerator, kBatch, kAsync };
   static Kind kind_of(nb::handle name);
 
+  // Where outputs go: the values, and (for a node with several ports) the port of each.
+  struct Outputs {
+    std::vector<Value>& values;
+    std::vector<uint32_t>* ports;
+  };
+  Status run_items(std::vector<Value>& items, Outputs out, size_t* failed_at);
+  // Appends one output, routed by a ToPort when the node has several ports. GIL held.
+  Status append(PyObject* output, Outputs out);
   // Appends the outputs of one call's result (a value, or the items a generator yields). GIL held.
-  Status collect(PyObject* result, Kind kind, std::vector<Value>& out);
+  Status collect(PyObject* result, Kind kind, Outputs out);
   // Runs an Outcome tuple (outputs, failing index, exception) from native_stage into `out`.
-  Status take_outcome(nb::handle outcome, std::vector<Value>& out, size_t* failed_at);
+  Status take_outcome(nb::handle outcome, Outputs out, size_t* failed_at);
   void drop_python_state();  // GIL held
 
   Ref<OpaqueObject> node_;
+  std::vector<std::string> ports_;
   nb::object stage_;    // remotemedia.core.native_stage.NativeStage for the current run
   nb::object process_;  // the bound process / process_batch
   Kind process_kind_ = Kind::kPlain;

@@ -21,12 +21,12 @@ from typing import Any, Awaitable, Callable, Iterable, Sequence
 from remotemedia.core import graph
 from remotemedia.core.items import input_items, run_result
 from remotemedia.core.manifest import Connection, Manifest, NodeSpec
-from remotemedia.core.node import Node
-from remotemedia.errors import annotate_node_exception
+from remotemedia.core.node import Node, ToPort
+from remotemedia.errors import NodeValueError, annotate_node_exception
 
 __all__ = ["PipelineRun", "execute"]
 
-Edge = tuple[str, str]
+Edge = tuple  # (from, to) or (from, to, from_port); a port of None is the node's only port
 
 # What a stage runner returns: the outputs, and the failure with its position in the inputs.
 Outcome = tuple[list, int, BaseException | None]
@@ -156,6 +156,8 @@ class _Stage:
         "async_cleanup",
         "received",
         "successors",
+        "ports",
+        "port_successors",
     )
 
     def __init__(self, node: Node) -> None:
@@ -166,6 +168,10 @@ class _Stage:
         self.async_cleanup = _runner(node.cleanup) in _ASYNC_RUNNERS
         self.received = 0  # items received so far: the index of the next one
         self.successors: list[_Stage] = []
+        self.ports = node.output_ports()
+        # Only for nodes with several output ports (which always run item by item): port name ->
+        # the stages that port feeds, in connection order. An unconnected port is a sink.
+        self.port_successors: dict[str, list[_Stage]] | None = None
 
     @property
     def is_async(self) -> bool:
@@ -180,10 +186,24 @@ class _Stage:
         """Process ``items``; return the outputs and the located error, if any. On an error the
         outputs are those made before it, the ones item-at-a-time execution would have sent on."""
         outputs, failed_at, exc = await self.run_process(self.process, items)
+        if len(self.ports) > 1:
+            outputs, failed_at, exc = self._check_ports(outputs, failed_at, exc)
         if exc is not None:
             exc = self._locate(exc, self.received + failed_at)
         self.received += len(items)
         return outputs, exc
+
+    def _check_ports(self, outputs: list, failed_at: int, exc: BaseException | None):
+        """A multi-port node (run one item at a time) emitting on a port it does not have fails on
+        that item; what it emitted before still goes on."""
+        for k, out in enumerate(outputs):
+            if isinstance(out, ToPort) and out.port not in self.ports:
+                error = NodeValueError(
+                    f"emitted on output port {out.port!r}, which it does not have "
+                    f"(its ports: {', '.join(self.ports)})"
+                )
+                return outputs[:k], 0, error
+        return outputs, failed_at, exc
 
     async def flush(self) -> tuple[list, BaseException | None]:
         flush = self.node.flush
@@ -248,12 +268,14 @@ async def execute(
 
 def _chain_order(stages: list[_Stage], connections: Sequence[Edge] | None) -> list[_Stage] | None:
     """The stages in chain order if the graph is one path through all of them, else None."""
+    if any(len(s.ports) > 1 for s in stages):
+        return None  # a node with several output ports routes item by item
     if connections is None:
         return stages
     if len(connections) != len(stages) - 1:
         return None
     by_name = {s.node.name: s for s in stages}
-    successor = dict(connections)
+    successor = {c[0]: c[1] for c in connections}
     if len(successor) != len(connections):
         return None  # fan-out
     targets = set(successor.values())
@@ -297,11 +319,19 @@ async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: l
     # The graph helpers of remotemedia.core.graph work on a Manifest.
     manifest = Manifest(
         nodes=[NodeSpec(s.node.name, s.node.node_type, index=i) for i, s in enumerate(stages)],
-        connections=[Connection(a, b, index=j) for j, (a, b) in enumerate(connections)],
+        connections=[Connection(c[0], c[1], index=j) for j, c in enumerate(connections)],
     )
     by_name = {s.node.name: s for s in stages}
     for name, successors in graph.successors(manifest).items():
         by_name[name].successors = [by_name[t] for t in successors]
+    for s in stages:
+        if len(s.ports) > 1:
+            s.port_successors = {port: [] for port in s.ports}
+    for c in connections:
+        stage = by_name[c[0]]
+        if stage.port_successors is not None:
+            port = c[2] if len(c) > 2 and c[2] is not None else stage.ports[0]
+            stage.port_successors[port].append(by_name[c[1]])
     flush_order = [by_name[name] for name in graph.topological_order(manifest)]
     sources = [by_name[name] for name in graph.sources(manifest)]
     result: list = []
@@ -310,11 +340,21 @@ async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: l
     # deliveries of the outputs it made before failing, so those go on first and an error they
     # cause downstream wins, as in _through. A generator's outputs are collected before they go
     # on; the order and the winning error are the same as if each went on as it was yielded.
-    stack: list[tuple[_Stage | None, Any]] = []
+    stack: list[tuple[Any, Any]] = []
+    to_result = object()  # a stack entry that appends its item to the result
 
     def send(stage: _Stage, outputs: list, exc: BaseException | None) -> None:
         if exc is not None:
             stack.append((None, exc))
+        if stage.port_successors is not None:  # route each output by its port
+            for output in reversed(outputs):
+                port, item = output if isinstance(output, ToPort) else (stage.ports[0], output)
+                successors = stage.port_successors[port]
+                if not successors:
+                    stack.append((to_result, item))
+                for successor in reversed(successors):
+                    stack.append((successor, item))
+            return
         if not stage.successors:
             result.extend(outputs)
             return
@@ -327,6 +367,9 @@ async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: l
             stage, item = stack.pop()
             if stage is None:
                 raise item
+            if stage is to_result:
+                result.append(item)
+                continue
             send(stage, *await stage.process_all((item,)))
 
     for item in items:

@@ -45,7 +45,7 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 TOP_LEVEL_KEYS = ("version", "metadata", "nodes", "connections")
 NODE_KEYS = ("id", "node_type", "params", "capabilities", "host", "runtime_hint")
-CONNECTION_KEYS = ("from", "to")
+CONNECTION_KEYS = ("from", "to", "from_port")
 RUNTIME_HINTS = ("auto", "native", "python")
 
 Lookup = Callable[[str], "NodeTypeSpec | None"]
@@ -73,6 +73,7 @@ class Connection:
     source: str
     target: str
     index: int = 0
+    port: str | None = None  # ``from_port``: an output port of the source; None = its only port
 
 
 @dataclass
@@ -531,16 +532,36 @@ def _connection(j: int, raw: Any) -> Connection:
     for key in raw:
         if key not in CONNECTION_KEYS:
             raise ManifestError(
-                f"unknown key {key!r} in a connection (allowed: from, to)",
+                f"unknown key {key!r} in a connection (allowed: from, to, from_port)",
                 path=key_path(base, key),
             )
     source = _required_string(raw, "from", base, "connection")
     target = _required_string(raw, "to", base, "connection")
-    return Connection(source=source, target=target, index=j)
+    port = _required_string(raw, "from_port", base, "connection") if "from_port" in raw else None
+    return Connection(source=source, target=target, index=j, port=port)
 
 
 # --------------------------------------------------------------------------------------------
 # Rules 18-23: semantics
+
+
+def _resolve_port(node_id: str, node_type: str, ports: tuple[str, ...], port: str | None, base: str) -> str:
+    """The output port a connection leaves by (rule 21): the named one, or the node's only one."""
+    names = ", ".join(ports)
+    if port is None:
+        if len(ports) != 1:
+            raise GraphError(
+                f"node '{node_id}' ({node_type}) has several output ports ({names}): "
+                'say which with "from_port"',
+                path=base,
+            )
+        return ports[0]
+    if port not in ports:
+        raise GraphError(
+            f"node '{node_id}' ({node_type}) has no output port '{port}' (its ports: {names})",
+            path=f"{base}.from_port",
+        )
+    return port
 
 
 def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
@@ -549,6 +570,7 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
 
         lookup = registry.lookup
     first_index: dict[str, int] = {}
+    ports: dict[str, tuple[str, ...]] = {}
     for node in manifest.nodes:
         base = f"$.nodes[{node.index}]"
         prev = first_index.get(node.id)
@@ -568,9 +590,13 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
             name, message = problem
             path = f"{base}.params" if name == "" else key_path(f"{base}.params", name)
             raise InvalidParameterError(message, path=path)
+        ports[node.id] = spec.output_ports(node.params)
     if manifest.connections is None:
+        for node in manifest.nodes[:-1]:  # an implicit chain leaves each node by its only port
+            _resolve_port(node.id, node.node_type, ports[node.id], None, f"$.nodes[{node.index}]")
         return
-    first_connection: dict[tuple[str, str], int] = {}
+    types = {n.id: n.node_type for n in manifest.nodes}
+    first_connection: dict[tuple[str, str, str], int] = {}
     for c in manifest.connections:
         base = f"$.connections[{c.index}]"
         if c.source not in first_index:  # rule 21
@@ -579,7 +605,8 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
             )
         if c.target not in first_index:
             raise GraphError(f"connection target {c.target!r} names no node", path=f"{base}.to")
-        key = (c.source, c.target)
+        port = _resolve_port(c.source, types[c.source], ports[c.source], c.port, base)
+        key = (c.source, port, c.target)
         prev = first_connection.get(key)
         if prev is not None:  # rule 22
             raise GraphError(
@@ -645,7 +672,10 @@ def manifest_to_dict(manifest: Manifest) -> dict:
         nodes.append(node)
     out["nodes"] = nodes
     if manifest.connections is not None:
-        out["connections"] = [{"from": c.source, "to": c.target} for c in manifest.connections]
+        out["connections"] = [
+            {"from": c.source, "to": c.target, **({} if c.port is None else {"from_port": c.port})}
+            for c in manifest.connections
+        ]
     return out
 
 

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from remotemedia.core.params import NodeTypeSpec, ParamSpec
 from remotemedia.errors import InvalidParameterError, ManifestError
 
-__all__ = ["Node"]
+__all__ = ["Node", "Port", "ToPort"]
+
+
+class ToPort(NamedTuple):
+    """What a node with several output ports returns (or yields) to emit ``item`` on ``port``."""
+
+    port: str
+    item: Any
+
+
+class Port(NamedTuple):
+    """An output port of a node, for ``Pipeline.connect(node.output("neg"), other)``."""
+
+    node: "Node"
+    name: str
 
 
 class Node:
@@ -67,6 +81,24 @@ class Node:
             raise InvalidParameterError(problem[1], path=None)
 
     @classmethod
+    def ports_for(cls, params: dict) -> tuple[str, ...]:
+        """The output ports a node of this class has with these parameters; one, "out", unless a
+        class says otherwise. A node with several emits on them by returning ``ToPort(port, x)``."""
+        return ("out",)
+
+    def output_ports(self) -> tuple[str, ...]:
+        return type(self).ports_for(self.params())
+
+    def output(self, port: str) -> Port:
+        """This node's output port ``port``, to connect from."""
+        if port not in self.output_ports():
+            raise ValueError(
+                f"node '{self.name}' ({self.node_type}) has no output port {port!r}; "
+                f"its ports: {', '.join(self.output_ports())}"
+            )
+        return Port(self, port)
+
+    @classmethod
     def type_spec(cls) -> NodeTypeSpec:
         """The node type as the registry describes it (name, parameters, first docstring line)."""
         doc = (cls.__doc__ or "").strip()
@@ -75,6 +107,7 @@ class Node:
             params=tuple(cls.PARAMS),
             description=doc.splitlines()[0] if doc else "",
             node_class=cls,
+            ports=None if cls.ports_for.__func__ is Node.ports_for.__func__ else cls.ports_for,
         )
 
     def process(self, item: Any) -> Any:

@@ -7,7 +7,7 @@ checks that both agree for every built-in node type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 import math
 
 INT64_MIN = -(2**63)
@@ -68,6 +68,12 @@ class NodeTypeSpec:
     aliases: tuple[str, ...] = ()
     description: str = ""
     node_class: Any = field(default=None, compare=False)
+    #: The names of a node's output ports from its parameters (a router's come from its routes);
+    #: None means the one port "out".
+    ports: Callable[[dict], tuple[str, ...]] | None = field(default=None, compare=False)
+
+    def output_ports(self, params: dict) -> tuple[str, ...]:
+        return ("out",) if self.ports is None else tuple(self.ports(params))
 
     def param(self, name: str) -> ParamSpec | None:
         for p in self.params:

@@ -13,7 +13,7 @@ from remotemedia import _native
 from remotemedia.core import registry
 from remotemedia.core.executor import PipelineRun
 from remotemedia.core.manifest import parse_manifest
-from remotemedia.core.node import Node
+from remotemedia.core.node import Node, Port
 from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError
 
 __all__ = ["Pipeline", "Placement", "RUNTIMES"]
@@ -34,7 +34,8 @@ class Pipeline:
             nodes, name = None, nodes
         self.name = name
         self._nodes: list[Node] = []
-        self._connections: list[tuple[str, str]] | None = None  # None: a chain in node order
+        # (from, to, from_port or None) node names; None: a chain in node order
+        self._connections: list[tuple[str, str, str | None]] | None = None
         # What a run with the native runtime does, decided once per graph: a CompiledPipeline,
         # or the nodes that keep the pipeline on the Python executor.
         self._native_plan: Any = None
@@ -48,22 +49,52 @@ class Pipeline:
         return tuple(self._nodes)
 
     @property
-    def connections(self) -> tuple[tuple[str, str], ...] | None:
-        """The (from, to) node names of an explicit graph, or None for a chain in node order."""
-        return None if self._connections is None else tuple(self._connections)
+    def connections(self) -> tuple[tuple[str, ...], ...] | None:
+        """The edges of an explicit graph, or None for a chain in node order: (from, to), or
+        (from, to, port) for an edge leaving by a named output port."""
+        if self._connections is None:
+            return None
+        return tuple((a, b) if port is None else (a, b, port) for a, b, port in self._connections)
 
-    def add_node(self, node: Node) -> Pipeline:
-        """Append ``node`` after the last one (after the single sink of an explicit graph)."""
+    def _append(self, node: Node) -> None:
         if not isinstance(node, Node):
-            raise TypeError(f"add_node expects a Node, got {type(node).__name__}")
+            raise TypeError(f"expected a Node, got {type(node).__name__}")
         for i, existing in enumerate(self._nodes):
             if existing.name == node.name:
                 raise GraphError(
                     f"duplicate node id {node.name!r} (already used by $.nodes[{i}])",
                     path=f"$.nodes[{len(self._nodes)}].id",
                 )
+        self._nodes.append(node)
+        self._native_plan = None
+
+    def connect(self, source: Node | Port, target: Node) -> Pipeline:
+        """Connect ``source`` (a node, or one of its output ports: ``router.output("neg")``) to
+        ``target``, adding either node to the pipeline if it is not in it yet. The first
+        ``connect`` turns a chain into an explicit graph (keeping the chain's edges)."""
+        port = None
+        if isinstance(source, Port):
+            source, port = source.node, source.name
+        if self._connections is None:
+            names = [n.name for n in self._nodes]
+            self._connections = [(a, b, None) for a, b in zip(names, names[1:])]
+        for node in (source, target):
+            if not any(n is node for n in self._nodes):
+                self._append(node)
+        if port is None and len(source.output_ports()) > 1:
+            raise GraphError(
+                f"node '{source.name}' ({source.node_type}) has several output ports "
+                f"({', '.join(source.output_ports())}): connect from source.output(port)",
+                path="$.connections",
+            )
+        self._connections.append((source.name, target.name, port))
+        self._native_plan = None
+        return self
+
+    def add_node(self, node: Node) -> Pipeline:
+        """Append ``node`` after the last one (after the single sink of an explicit graph)."""
         if self._connections is not None and self._nodes:
-            has_successor = {a for a, _ in self._connections}
+            has_successor = {a for a, _, _ in self._connections}
             sinks = [n.name for n in self._nodes if n.name not in has_successor]
             if len(sinks) != 1:
                 raise GraphError(
@@ -71,9 +102,10 @@ class Pipeline:
                     f"{len(sinks)} sinks: {', '.join(map(repr, sinks))}",
                     path="$.connections",
                 )
-            self._connections.append((sinks[0], node.name))
-        self._nodes.append(node)
-        self._native_plan = None
+            self._append(node)
+            self._connections.append((sinks[0], node.name, None))
+            return self
+        self._append(node)
         return self
 
     # ------------------------------------------------------------------------------- manifest
@@ -82,14 +114,16 @@ class Pipeline:
         """The v1 manifest as a dict, with explicit connections."""
         if self._connections is None:
             names = [n.name for n in self._nodes]
-            edges: Sequence[tuple[str, str]] = list(zip(names, names[1:]))
+            edges: Sequence[tuple[str, str, str | None]] = [(a, b, None) for a, b in zip(names, names[1:])]
         else:
             edges = self._connections
         return {
             "version": "v1",
             "metadata": {} if self.name is None else {"name": self.name},
             "nodes": [_node_entry(n) for n in self._nodes],
-            "connections": [{"from": a, "to": b} for a, b in edges],
+            "connections": [
+                {"from": a, "to": b, **({} if port is None else {"from_port": port})} for a, b, port in edges
+            ],
         }
 
     def serialize(self) -> str:
@@ -122,7 +156,7 @@ class Pipeline:
             nodes.append(node)
         pipeline = cls(nodes, name=spec.name)
         if spec.connections is not None:
-            pipeline._connections = [(c.source, c.target) for c in spec.connections]
+            pipeline._connections = [(c.source, c.target, c.port) for c in spec.connections]
         return pipeline
 
     # ----------------------------------------------------------------------------------- runs
