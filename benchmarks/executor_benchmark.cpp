@@ -1,115 +1,97 @@
-// Cost per node per item of the native batch path: chains of PassThrough / Calculator nodes over
-// vectors of int64 or float64 items (boxed Values) and over numpy-style columns.
+// The executor on the seed's pipelines (examples/manifests/seed_*.json), without Python: run_batch
+// over the seed's inputs (the ints 1..n) as boxed Values (what a Python list becomes) and as an
+// int64 column (what a numpy array becomes). This is the native part of `Pipeline.run`; the rest is
+// conversion (conversion_benchmark) and the Python call itself.
 //
-//   ./build/tests/benchmarks/executor_benchmark --benchmark_min_time=0.2
+//   ./build/tests/benchmarks/executor_benchmark --benchmark_min_time=0.3 --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
 //
-// The counter ns_per_node_item is the figure docs/PERFORMANCE.md reports (target: <= 5 ns).
+// Each run makes fresh node instances (Graph::instantiate), as every run from Python does; copying
+// the boxed input is not timed.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
-#include "remotemedia/executor.h"
-#include "remotemedia/graph.h"
-#include "remotemedia/manifest.h"
-#include "remotemedia/registry.h"
+#include "benchmark_util.h"
 
 using namespace remotemedia;
 
 namespace {
 
-constexpr int64_t kItems = 1 << 16;
+struct SeedPipeline {
+  const char* name;
+  const char* manifest;
+};
 
-Graph make_chain(int nodes, const std::string& node_json) {
-  std::string text = R"({"version": "v1", "nodes": [)";
-  for (int i = 0; i < nodes; ++i) {
-    if (i) text += ",";
-    text += R"({"id": "n)" + std::to_string(i) + R"(", )" + node_json + "}";
-  }
-  text += "]}";
-  Result<Manifest> m = parse_manifest(text);
-  Result<Graph> g = Graph::compile(m.value(), Registry::global());
-  if (!g.ok()) throw std::runtime_error(g.status().to_string());
-  return std::move(g).value();
-}
+const SeedPipeline kSeed[] = {
+    {"Simple", "seed_simple.json"},
+    {"Medium", "seed_medium.json"},
+    {"Complex", "seed_complex.json"},
+    {"CalcHeavy", "seed_calc_heavy.json"},
+};
 
-const char* kPassThrough = R"("node_type": "PassThroughNode")";
-const char* kAddInt = R"("node_type": "CalculatorNode", "params": {"operation": "add", "operand": 1})";
-const char* kMulFloat = R"("node_type": "CalculatorNode", "params": {"operation": "multiply", "operand": 1.0000001})";
-
-std::vector<Value> int_items() {
-  std::vector<Value> v;
-  v.reserve(kItems);
-  for (int64_t i = 0; i < kItems; ++i) v.push_back(Value::integer(i));
-  return v;
-}
-std::vector<Value> float_items() {
-  std::vector<Value> v;
-  v.reserve(kItems);
-  for (int64_t i = 0; i < kItems; ++i) v.push_back(Value::real(static_cast<double>(i) * 0.5));
-  return v;
-}
-
-// Input preparation (copying the item vector) is excluded from the timing.
-void run_boxed(benchmark::State& state, const char* node_json, std::vector<Value> (*items)()) {
-  const int nodes = static_cast<int>(state.range(0));
-  Graph g = make_chain(nodes, node_json);
-  const std::vector<Value> input = items();
+void run_boxed(benchmark::State& state, const SeedPipeline& p) {
+  const Graph g = bench::compile_or_throw(bench::read_example_manifest(p.manifest));
+  const int64_t n = state.range(0);
+  const std::vector<Value> input = bench::seed_items(n);
   for (auto _ : state) {
     state.PauseTiming();
     Batch b;
     b.items = input;
     state.ResumeTiming();
     Result<Batch> out = run_batch(g, std::move(b));
+    if (!out.ok()) {
+      state.SkipWithError(out.status().to_string().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(out.value().items.data());
   }
-  state.counters["ns_per_node_item"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kItems * nodes,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  bench::set_rates(state, n, static_cast<int64_t>(g.nodes().size()));
 }
 
-void run_column(benchmark::State& state, const char* node_json, DType dtype) {
-  const int nodes = static_cast<int>(state.range(0));
-  Graph g = make_chain(nodes, node_json);
-  Ref<NDArray> column = NDArray::allocate(dtype, {kItems}, false, /*zeroed=*/true);
+void run_column(benchmark::State& state, const SeedPipeline& p) {
+  const Graph g = bench::compile_or_throw(bench::read_example_manifest(p.manifest));
+  const int64_t n = state.range(0);
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = i + 1;
+  const Ref<NDArray> input = bench::column_of(values);
   for (auto _ : state) {
     Batch b;
-    b.column = column;
+    b.column = input;
     Result<Batch> out = run_batch(g, std::move(b));
+    if (!out.ok()) {
+      state.SkipWithError(out.status().to_string().c_str());
+      break;
+    }
     benchmark::DoNotOptimize(out.value().column.get());
   }
-  state.counters["ns_per_node_item"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kItems * nodes,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  bench::set_rates(state, n, static_cast<int64_t>(g.nodes().size()));
 }
 
-void BM_PassThroughChain_Int64(benchmark::State& s) { run_boxed(s, kPassThrough, int_items); }
-void BM_PassThroughChain_Float64(benchmark::State& s) { run_boxed(s, kPassThrough, float_items); }
-void BM_CalculatorAddChain_Int64(benchmark::State& s) { run_boxed(s, kAddInt, int_items); }
-void BM_CalculatorMulChain_Float64(benchmark::State& s) { run_boxed(s, kMulFloat, float_items); }
-void BM_CalculatorAddChain_Int64Column(benchmark::State& s) { run_column(s, kAddInt, DType::kInt64); }
-void BM_CalculatorMulChain_Float64Column(benchmark::State& s) { run_column(s, kMulFloat, DType::kFloat64); }
-
-void BM_ParseAndCompileManifest(benchmark::State& state) {
-  std::string text = R"({"version": "v1", "nodes": [)";
-  for (int i = 0; i < 10; ++i) {
-    text += std::string(i ? "," : "") + R"({"id": "n)" + std::to_string(i) + R"(", )" + kAddInt + "}";
-  }
-  text += "]}";
+// What a run costs with no item at all: instantiating, opening and closing the nodes.
+void run_empty(benchmark::State& state, const SeedPipeline& p) {
+  const Graph g = bench::compile_or_throw(bench::read_example_manifest(p.manifest));
   for (auto _ : state) {
-    Result<Manifest> m = parse_manifest(text);
-    Result<Graph> g = Graph::compile(m.value(), Registry::global());
-    benchmark::DoNotOptimize(g.ok());
+    Result<Batch> out = run_batch(g, Batch{});
+    benchmark::DoNotOptimize(out.ok());
   }
 }
 
 }  // namespace
 
-BENCHMARK(BM_PassThroughChain_Int64)->Arg(3)->Arg(10);
-BENCHMARK(BM_PassThroughChain_Float64)->Arg(3)->Arg(10);
-BENCHMARK(BM_CalculatorAddChain_Int64)->Arg(3)->Arg(10);
-BENCHMARK(BM_CalculatorMulChain_Float64)->Arg(3)->Arg(10);
-BENCHMARK(BM_CalculatorAddChain_Int64Column)->Arg(3)->Arg(10);
-BENCHMARK(BM_CalculatorMulChain_Float64Column)->Arg(3)->Arg(10);
-BENCHMARK(BM_ParseAndCompileManifest);
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  for (const SeedPipeline& p : kSeed) {
+    const std::string name = std::string("seed/") + p.name;
+    benchmark::RegisterBenchmark((name + "/boxed").c_str(), run_boxed, p)
+        ->Arg(100)->Arg(1000)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((name + "/column").c_str(), run_column, p)
+        ->Arg(100)->Arg(1000)->Arg(1 << 16)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((name + "/no_items").c_str(), run_empty, p)->Unit(benchmark::kNanosecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -13,5 +13,5 @@ echo "== The seed's 'For Users' pipeline"
 echo "== The same kind of manifest on the standalone C++ program"
 echo '[1, 2, 3, 4.5]' | ./build/tests/remotemedia-runtime run examples/manifests/seed_medium.json
 
-echo "== Short runtime comparison (medians; see docs/PERFORMANCE.md for the full numbers)"
-"$PY" -m remotemedia.benchmarks.quick_compare --repeats 200
+echo "== The seed's runtime comparison, short mode (see docs/PERFORMANCE.md for the full run)"
+"$PY" -m remotemedia.benchmarks.compare_runtimes --short

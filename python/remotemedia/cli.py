@@ -2,7 +2,7 @@
 
     remotemedia run MANIFEST [--input ITEMS.json] [--runtime auto|native|python]
     remotemedia nodes
-    remotemedia bench [--items N] [--repeats N]
+    remotemedia bench [--short] [--iterations N] [--warmup N] [--json PATH] ...
 
 (`remotemedia-runtime`, the C++ program, runs manifests without Python.)
 """
@@ -55,10 +55,9 @@ def cmd_nodes(_args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from remotemedia.benchmarks import quick_compare
+    from remotemedia.benchmarks import compare_runtimes
 
-    quick_compare.main(["--items", str(args.items), "--repeats", str(args.repeats)])
-    return 0
+    return compare_runtimes.run_from_args(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,9 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(func=cmd_run)
     nodes = sub.add_parser("nodes", help="list the registered node types")
     nodes.set_defaults(func=cmd_nodes)
-    bench = sub.add_parser("bench", help="a short native-versus-Python comparison")
-    bench.add_argument("--items", type=int, default=1000)
-    bench.add_argument("--repeats", type=int, default=300)
+    bench = sub.add_parser(
+        "bench",
+        help="the seed's runtime comparison (python -m remotemedia.benchmarks.compare_runtimes)",
+    )
+    from remotemedia.benchmarks.compare_runtimes import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
