@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ struct ParamSpec {
   Value default_value;                // used when the parameter is absent and not required
   std::vector<std::string> choices;   // allowed values of a string parameter; empty = any
   std::string description;
+  std::optional<double> minimum = std::nullopt;  // smallest allowed value of an int or number
 };
 
 // Makes a node instance from parameters that already passed check_params (defaults filled in).

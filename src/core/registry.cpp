@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 #include "remotemedia/json.h"
 
 namespace remotemedia {
@@ -100,6 +102,12 @@ std::string type_problem(const ParamSpec& spec, const Value& v) {
   return "";
 }
 
+// As Python's str() of the number: 1, not 1.000000 (the Python side words it the same way).
+std::string format_minimum(double m) {
+  if (m == static_cast<double>(static_cast<int64_t>(m))) return std::to_string(static_cast<int64_t>(m));
+  return nlohmann::json(m).dump();
+}
+
 Status param_error(std::string message, std::string path) {
   return std::move(Status(StatusCode::kInvalidParameter, std::move(message)).with_path(std::move(path)));
 }
@@ -126,6 +134,10 @@ Result<Value> Registry::check_params(const NodeTypeInfo& info, const Value& para
       continue;
     }
     std::string problem = type_problem(spec, *v);
+    if (problem.empty() && spec.minimum && (v->is_int() || v->is_float())) {
+      const double x = v->is_int() ? static_cast<double>(v->as_int()) : v->as_float();
+      if (x < *spec.minimum) problem = "must be at least " + format_minimum(*spec.minimum);
+    }
     if (!problem.empty()) {
       return param_error("parameter '" + spec.name + "' " + problem, key_path(params_path, spec.name));
     }

@@ -159,6 +159,11 @@ void register_basic_nodes(Registry& registry) {
   });
 }
 
-void register_builtin_nodes(Registry& registry) { register_basic_nodes(registry); }
+void register_flow_nodes(Registry& registry);  // src/nodes/flow.cpp
+
+void register_builtin_nodes(Registry& registry) {
+  register_basic_nodes(registry);
+  register_flow_nodes(registry);
+}
 
 }  // namespace remotemedia

@@ -127,6 +127,7 @@ nb::list node_types() {
       d["default"] = value_or_none(p.default_value);
       d["choices"] = p.choices;
       d["description"] = p.description;
+      d["minimum"] = p.minimum ? nb::cast(*p.minimum) : nb::none();
       params.append(d);
     }
     nb::dict d;

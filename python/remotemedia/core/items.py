@@ -24,9 +24,14 @@ def input_items(items: Iterable[Any]) -> tuple[list, np.ndarray | None]:
 
 def run_result(outputs: list, like: np.ndarray | None) -> list | np.ndarray:
     """The result of a run: ``outputs`` itself, or, for an array input ``like``, the outputs as an
-    array (an empty array of the input's dtype and row shape when there are none)."""
+    array (an empty array of the input's dtype and row shape when there are none). Outputs that
+    cannot form an array (lists of different lengths, say, from a BufferNode's remainder) stay a
+    list."""
     if like is None:
         return outputs
-    if outputs:
+    if not outputs:
+        return np.empty((0, *like.shape[1:]), dtype=like.dtype)
+    try:
         return np.asarray(outputs)
-    return np.empty((0, *like.shape[1:]), dtype=like.dtype)
+    except ValueError:  # ragged: numpy refuses to guess an object array
+        return outputs

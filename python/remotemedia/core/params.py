@@ -26,9 +26,18 @@ class ParamSpec:
     default: Any = None
     choices: tuple[str, ...] = ()
     description: str = ""
+    minimum: float | None = None  # smallest allowed value of an int or number
 
     def check(self, value: Any) -> str | None:
         """Return a message describing why ``value`` is not acceptable, or None if it is."""
+        problem = self._check_type(value)
+        if problem is None and self.minimum is not None and type(value) in (int, float):
+            if value < self.minimum:
+                m = self.minimum
+                return f"must be at least {int(m) if float(m).is_integer() else m}"
+        return problem
+
+    def _check_type(self, value: Any) -> str | None:
         t = self.type
         if t == "int":
             if type(value) is not int:

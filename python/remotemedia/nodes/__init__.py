@@ -2,5 +2,6 @@
 
 from remotemedia.nodes.base import PassThroughNode
 from remotemedia.nodes.calculator import CalculatorNode
+from remotemedia.nodes.flow import BufferNode
 
-__all__ = ["PassThroughNode", "CalculatorNode"]
+__all__ = ["PassThroughNode", "CalculatorNode", "BufferNode"]

@@ -106,10 +106,11 @@ def test_native_registry_publishes_the_python_specs():
                 "default": p.default,
                 "choices": list(p.choices),
                 "description": p.description,
+                "minimum": p.minimum,
             }
             for p in spec.params
         ]
-    assert {"PassThroughNode", "CalculatorNode"} <= native.keys()
+    assert {"PassThroughNode", "CalculatorNode", "BufferNode"} <= native.keys()
 
 
 async def test_seed_manifest_runs_natively_with_the_same_result():
