@@ -24,6 +24,7 @@ const char* op_symbol(Op op) {
     case Op::kDivide: return "/";
     case Op::kPower: return "**";
     case Op::kModulo: return "%";
+    case Op::kFloorDivide: return "//";
   }
   return "?";
 }
@@ -61,6 +62,38 @@ T int_mod(T a, T b) {
   T r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
+}
+
+// Python's floor division on integers; false for the one result outside T (INT_MIN // -1). b != 0.
+template <typename T>
+bool int_floor_div(T a, T b, T* out) {
+  if (b == -1) {
+    if (a == std::numeric_limits<T>::min()) return false;
+    *out = static_cast<T>(-a);
+    return true;
+  }
+  T q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  *out = q;
+  return true;
+}
+
+// CPython's _float_div_mod (and numpy's npy_divmod), computed in F. b != 0.
+template <typename F>
+F floor_div_impl(F a, F b) {
+  F mod = std::fmod(a, b);
+  F div = (a - mod) / b;
+  if (mod != 0) {
+    if ((b < 0) != (mod < 0)) div -= F(1);
+  }
+  F floordiv;
+  if (div != 0) {
+    floordiv = std::floor(div);
+    if (div - floordiv > F(0.5)) floordiv += F(1);
+  } else {
+    floordiv = std::copysign(F(0), a / b);
+  }
+  return floordiv;
 }
 
 bool is_odd_integer(double x) { return std::fmod(std::fabs(x), 2.0) == 1.0; }
@@ -145,6 +178,9 @@ Status float_pow(double iv, double iw, double* out) {
   return Status::OK();
 }
 
+double float_floor_div(double a, double b) { return floor_div_impl(a, b); }
+float float_floor_div(float a, float b) { return floor_div_impl(a, b); }
+
 double float_mod(double a, double b) {
   double mod = std::fmod(a, b);
   if (mod != 0.0) {
@@ -179,6 +215,11 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
         if (b.i == 0) return ZeroDivisionError("integer modulo by zero");
         *out = Value::integer(int_mod(a.i, b.i));
         return Status::OK();
+      case Op::kFloorDivide:
+        if (b.i == 0) return ZeroDivisionError("integer division by zero");
+        if (!int_floor_div(a.i, b.i, &r)) return int_overflow(op);
+        *out = Value::integer(r);
+        return Status::OK();
       case Op::kPower:
         if (b.i < 0) break;  // Python: float power
         if (!checked_ipow(a.i, b.i, &r)) return int_overflow(op);
@@ -198,6 +239,10 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
     case Op::kModulo:
       if (y == 0.0) return ZeroDivisionError("float modulo by zero");
       *out = Value::real(float_mod(x, y));
+      return Status::OK();
+    case Op::kFloorDivide:
+      if (y == 0.0) return ZeroDivisionError("float floor division by zero");
+      *out = Value::real(float_floor_div(x, y));
       return Status::OK();
     case Op::kPower: {
       double r = 0.0;
@@ -239,6 +284,9 @@ int64_t float_kernel(Op op, const F* in, F* out, int64_t n, F b) {
     case Op::kPower: for (int64_t i = 0; i < n; ++i) out[i] = std::pow(in[i], b); break;
     case Op::kModulo:
       for (int64_t i = 0; i < n; ++i) out[i] = static_cast<F>(float_mod(in[i], b));
+      break;
+    case Op::kFloorDivide:
+      for (int64_t i = 0; i < n; ++i) out[i] = floor_div_impl<F>(in[i], b);
       break;
   }
   return n;
@@ -315,6 +363,7 @@ int64_t int_kernel(Op op, const T* in, T* out, int64_t n, T b) {
     case Op::kSubtract:
     case Op::kMultiply: return checked_linear(op, in, out, n, b);
     case Op::kModulo: return apply(in, out, n, [b](T x, T* r) { *r = int_mod(x, b); return true; });
+    case Op::kFloorDivide: return apply(in, out, n, [b](T x, T* r) { return int_floor_div(x, b, r); });
     case Op::kPower:
       return apply(in, out, n, [b](T x, T* r) { return checked_ipow<T>(x, static_cast<int64_t>(b), r); });
     case Op::kDivide: break;  // produces float64; handled by the caller
@@ -347,9 +396,9 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
   if (!operand.is_int || op == Op::kDivide) {
     // An int array with a float operand, or true division: float64 results.
     const double b = operand.as_double();
-    if ((op == Op::kDivide || op == Op::kModulo) && b == 0.0) {
+    if ((op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) && b == 0.0) {
       *failed = 0;
-      return ZeroDivisionError(std::string(op == Op::kDivide ? "division" : "modulo") + " by zero");
+      return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
     }
     Ref<NDArray> r = NDArray::allocate(DType::kFloat64, a.shape(), a.numpy_scalar());
     double* o = r->mutable_data_as<double>();
@@ -358,9 +407,9 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
     *out = r;
     return Status::OK();
   }
-  if (op == Op::kModulo && operand.i == 0) {
+  if ((op == Op::kModulo || op == Op::kFloorDivide) && operand.i == 0) {
     *failed = 0;
-    return ZeroDivisionError("integer modulo by zero");
+    return ZeroDivisionError(op == Op::kModulo ? "integer modulo by zero" : "integer division by zero");
   }
   if (op == Op::kPower && operand.i < 0) {
     *failed = 0;
@@ -380,9 +429,9 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
 template <typename F>
 Status numpy_float(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int64_t* failed) {
   const F b = static_cast<F>(operand.as_double());
-  if ((op == Op::kDivide || op == Op::kModulo) && operand.as_double() == 0.0) {
+  if ((op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) && operand.as_double() == 0.0) {
     *failed = 0;
-    return ZeroDivisionError(std::string(op == Op::kDivide ? "division" : "modulo") + " by zero");
+    return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
   }
   Ref<NDArray> r = NDArray::allocate(a.dtype(), a.shape(), a.numpy_scalar());
   float_kernel<F>(op, a.data_as<F>(), r->mutable_data_as<F>(), a.size(), b);
@@ -403,6 +452,145 @@ Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
       *failed_element = 0;
       return TypeError(std::string("unsupported array dtype ") + dtype_name(a.dtype()));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// numpy_general: element-wise over two operands, each an array (0-d broadcasts) or a Python number
+
+namespace {
+
+bool is_int_dtype(DType d) { return d == DType::kInt32 || d == DType::kInt64; }
+
+// numpy 2's promotion of two array dtypes among int32, int64, float32, float64.
+DType promote(DType a, DType b) {
+  if (a == b) return a;
+  if (is_int_dtype(a) && is_int_dtype(b)) return DType::kInt64;
+  return DType::kFloat64;  // int with float32 (numpy gives float64), or anything with float64
+}
+
+// One operand, read element by element as T (0-d operands broadcast).
+struct Operand {
+  const NDArray* array;  // null: the Python number
+  Scalar number;
+  int64_t stride;        // 0 for a 0-d array or a number
+  template <typename T>
+  T get(int64_t i) const {
+    if (!array) return number.is_int ? static_cast<T>(number.i) : static_cast<T>(number.f);
+    const int64_t k = i * stride;
+    switch (array->dtype()) {
+      case DType::kInt32: return static_cast<T>(array->data_as<int32_t>()[k]);
+      case DType::kInt64: return static_cast<T>(array->data_as<int64_t>()[k]);
+      case DType::kFloat32: return static_cast<T>(array->data_as<float>()[k]);
+      default: return static_cast<T>(array->data_as<double>()[k]);
+    }
+  }
+};
+
+template <typename T>
+bool int_element(Op op, int64_t x, int64_t y, T* out) {
+  int64_t r = 0;
+  switch (op) {
+    case Op::kAdd: if (__builtin_add_overflow(x, y, &r)) return false; break;
+    case Op::kSubtract: if (__builtin_sub_overflow(x, y, &r)) return false; break;
+    case Op::kMultiply: if (__builtin_mul_overflow(x, y, &r)) return false; break;
+    case Op::kModulo: r = int_mod(x, y); break;
+    case Op::kFloorDivide: if (!int_floor_div(x, y, &r)) return false; break;
+    case Op::kPower: if (!checked_ipow(x, y, &r)) return false; break;
+    case Op::kDivide: return false;  // never: / on ints gives float64
+  }
+  if (!fits<T>(r)) return false;
+  *out = static_cast<T>(r);
+  return true;
+}
+
+template <typename F>
+F float_element(Op op, F x, F y) {
+  switch (op) {
+    case Op::kAdd: return x + y;
+    case Op::kSubtract: return x - y;
+    case Op::kMultiply: return x * y;
+    case Op::kDivide: return x / y;
+    case Op::kModulo: return static_cast<F>(float_mod(x, y));
+    case Op::kFloorDivide: return floor_div_impl<F>(x, y);
+    case Op::kPower: return std::pow(x, y);
+  }
+  return x;
+}
+
+template <typename T>
+Status fill_int(Op op, const Operand& a, const Operand& b, NDArray* r) {
+  T* o = r->mutable_data_as<T>();
+  for (int64_t i = 0, n = r->size(); i < n; ++i) {
+    if (!int_element<T>(op, a.get<int64_t>(i), b.get<int64_t>(i), &o[i])) {
+      return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in " +
+                           dtype_name(r->dtype()));
+    }
+  }
+  return Status::OK();
+}
+
+template <typename F>
+void fill_float(Op op, const Operand& a, const Operand& b, NDArray* r) {
+  F* o = r->mutable_data_as<F>();
+  for (int64_t i = 0, n = r->size(); i < n; ++i) o[i] = float_element<F>(op, a.get<F>(i), b.get<F>(i));
+}
+
+}  // namespace
+
+Status numpy_general(Op op, const NDArray* a_array, Scalar a_number, const NDArray& b,
+                     Ref<NDArray>* out) {
+  for (const NDArray* x : {a_array, &b}) {
+    if (x && !supports_dtype(x->dtype())) {
+      return TypeError(std::string("expected a numeric dtype (int32, int64, float32, float64), got ") +
+                       dtype_name(x->dtype()));
+    }
+  }
+  // The result dtype (numpy 2: a Python int takes an int array's dtype and must fit it; a Python
+  // float turns an int dtype into float64 and keeps a float dtype).
+  DType dtype;
+  if (a_array) {
+    dtype = promote(a_array->dtype(), b.dtype());
+  } else if (a_number.is_int) {
+    dtype = b.dtype();
+    if (is_int_dtype(dtype) &&
+        !(dtype == DType::kInt32 ? fits<int32_t>(a_number.i) : fits<int64_t>(a_number.i))) {
+      return OverflowError("Python integer " + std::to_string(a_number.i) + " out of bounds for " +
+                           dtype_name(dtype));
+    }
+  } else {
+    dtype = is_int_dtype(b.dtype()) ? DType::kFloat64 : b.dtype();
+  }
+  const bool a_shaped = a_array && a_array->ndim() > 0, b_shaped = b.ndim() > 0;
+  if (a_shaped && b_shaped && a_array->shape() != b.shape()) {
+    return ValueError("operands of different shapes");
+  }
+  const Operand x{a_array, a_number, a_shaped ? 1 : 0};
+  const Operand y{&b, Scalar::of_int(0), b_shaped ? 1 : 0};
+  const int64_t n = b_shaped ? b.size() : a_shaped ? a_array->size() : 1;
+  if (op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (y.get<double>(i) == 0.0) {
+        return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
+      }
+    }
+  }
+  if (op == Op::kDivide && is_int_dtype(dtype)) dtype = DType::kFloat64;
+  if (op == Op::kPower && is_int_dtype(dtype)) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (y.get<int64_t>(i) < 0) return ValueError("integers to negative integer powers are not allowed");
+    }
+  }
+  const bool numpy_scalar = (!a_array || a_array->numpy_scalar()) && b.numpy_scalar();
+  std::vector<int64_t> shape = b_shaped ? b.shape() : a_shaped ? a_array->shape() : std::vector<int64_t>{};
+  Ref<NDArray> r = NDArray::allocate(dtype, std::move(shape), numpy_scalar);
+  switch (dtype) {
+    case DType::kInt32: RM_RETURN_IF_ERROR(fill_int<int32_t>(op, x, y, r.get())); break;
+    case DType::kInt64: RM_RETURN_IF_ERROR(fill_int<int64_t>(op, x, y, r.get())); break;
+    case DType::kFloat32: fill_float<float>(op, x, y, r.get()); break;
+    default: fill_float<double>(op, x, y, r.get()); break;
+  }
+  *out = std::move(r);
+  return Status::OK();
 }
 
 }  // namespace remotemedia::arith

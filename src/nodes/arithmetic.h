@@ -1,5 +1,5 @@
-// Arithmetic with the semantics of docs/SEMANTICS.md, shared by the nodes that compute (Calculator
-// now; Map expressions later). Private to src/nodes.
+// Arithmetic with the semantics of docs/SEMANTICS.md, shared by the nodes that compute: the
+// Calculator and the expression language (src/core/expression.cpp). Private to the runtime.
 //
 // Two families: Python numbers (int64 with overflow errors instead of growing, correctly rounded
 // int/int division, CPython's float_pow and float_rem), and numpy arrays / scalars (numpy 2 dtype
@@ -17,7 +17,8 @@
 
 namespace remotemedia::arith {
 
-enum class Op : uint8_t { kAdd, kSubtract, kMultiply, kDivide, kPower, kModulo };
+// kFloorDivide (Python's //) is the expression language's; the Calculator does not offer it.
+enum class Op : uint8_t { kAdd, kSubtract, kMultiply, kDivide, kPower, kModulo, kFloorDivide };
 
 std::optional<Op> parse_op(std::string_view name);
 const char* op_symbol(Op op);
@@ -41,6 +42,9 @@ double int_true_divide(int64_t a, int64_t b);
 Status float_pow(double base, double exponent, double* out);
 // CPython's float % float (the sign of the divisor). b != 0.
 double float_mod(double a, double b);
+// CPython's float // float (float_floor_div; numpy's npy_floor_divide is the same). b != 0.
+double float_floor_div(double a, double b);
+float float_floor_div(float a, float b);
 
 // numpy: every element of `a` op `operand`. dtype must be int32, int64, float32 or float64
 // (supports_dtype). Returns the result array (same shape and numpy_scalar flag) in *out. On an
@@ -50,5 +54,15 @@ double float_mod(double a, double b);
 bool supports_dtype(DType dtype);
 Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
                     int64_t* failed_element);
+
+// numpy beyond numpy_binary: a Python number on the left (`a` null: `a_number` is it), or numpy
+// values on both sides. numpy 2 dtype rules (a Python number is weak; two arrays promote: int32
+// with int64 gives int64, an int dtype with float32 gives float64). Shapes must be equal unless one
+// side is 0-d (kValueError otherwise). The checks, in the Calculator's order: dtypes (kTypeError),
+// a Python int that does not fit the int dtype (kOverflow), shapes, a zero divisor anywhere for
+// / // % (kZeroDivision), a negative exponent anywhere for int ** (kValueError), an int result
+// outside its dtype (kOverflow). The result is a numpy scalar when no operand is an ndarray proper
+// (every array operand is numpy_scalar()), else an ndarray of the non-0-d operand's shape.
+Status numpy_general(Op op, const NDArray* a, Scalar a_number, const NDArray& b, Ref<NDArray>* out);
 
 }  // namespace remotemedia::arith

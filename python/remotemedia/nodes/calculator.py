@@ -32,7 +32,7 @@ from remotemedia.errors import (
     NodeZeroDivisionError,
 )
 
-__all__ = ["CalculatorNode", "OPERATIONS"]
+__all__ = ["Arithmetic", "CalculatorNode", "OPERATIONS"]
 
 OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "add": operator.add,
@@ -42,8 +42,11 @@ OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "power": operator.pow,
     "modulo": operator.mod,
 }
+# With floor division, which the expression language (not the node) offers.
+_ALL_OPERATIONS = {**OPERATIONS, "floor_divide": operator.floordiv}
 _SYMBOLS = {
-    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**", "modulo": "%"
+    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "**", "modulo": "%",
+    "floor_divide": "//",
 }
 
 _ARRAY_DTYPES = tuple(map(np.dtype, (np.int32, np.int64, np.float32, np.float64)))
@@ -61,42 +64,37 @@ def _exact_int(op: Callable[[int, int], int], a: int, b: int, lo: int, hi: int) 
     return result if lo <= result <= hi else None
 
 
-@register_node_type(aliases=("Calculator",))
-class CalculatorNode(Node):
-    """Applies one arithmetic operation with a constant operand to numbers and numeric arrays."""
+class Arithmetic:
+    """``x <operation> operand`` with the Calculator's rules: the operand is fixed, the checks that
+    depend only on it are made once. CalculatorNode is one; the expression language
+    (remotemedia.core.expression) makes others, including ``floor_divide`` (``//``), which the node
+    itself does not offer."""
 
-    PARAMS = (
-        ParamSpec(
-            "operation",
-            "string",
-            required=True,
-            choices=tuple(OPERATIONS),
-            description="The operation: add, subtract, multiply, divide, power or modulo.",
-        ),
-        ParamSpec(
-            "operand", "number", required=True, description="The right-hand operand (int or float)."
-        ),
-    )
+    def __init__(self, operation: str, operand: int | float) -> None:
+        self._setup_arithmetic(operation, operand)
 
-    def __init__(self, name: str | None = None, **params: Any) -> None:
-        super().__init__(name, **params)
-        self.operation: str = params["operation"]
-        self.operand: int | float = params["operand"]
-        self._op = OPERATIONS[self.operation]
-        self._symbol = _SYMBOLS[self.operation]
-        int_operand = type(self.operand) is int
+    def _setup_arithmetic(self, operation: str, operand: int | float) -> None:
+        self._op = _ALL_OPERATIONS[operation]
+        self._symbol = _SYMBOLS[operation]
+        self._operand = operand
+        int_operand = type(operand) is int
+        self._zero_divisor = operation in ("divide", "modulo", "floor_divide") and operand == 0
         # The int op int cases whose result is an int that may outgrow int64 (or an int dtype).
         self._exact_int_op = int_operand and (
-            self.operation in ("add", "subtract", "multiply")
-            or (self.operation == "power" and self.operand >= 0)
+            operation in ("add", "subtract", "multiply")
+            or (operation == "floor_divide" and operand != 0)
+            or (operation == "power" and operand >= 0)
         )
-        self._negative_int_power = int_operand and self.operation == "power" and self.operand < 0
+        self._negative_int_power = int_operand and operation == "power" and operand < 0
+        # (inf and nan are not fractional: CPython's float_pow gives them a result.)
         self._fractional_power = (
-            self.operation == "power" and not int_operand and not self.operand.is_integer()
+            operation == "power"
+            and not int_operand
+            and math.isfinite(operand)
+            and not operand.is_integer()
         )
-        self._zero_divisor = self.operation in ("divide", "modulo") and self.operand == 0
 
-    def process(self, item: Any) -> Any:
+    def apply(self, item: Any) -> Any:
         t = type(item)
         if t is int or t is float or t is bool:
             return self._number(item)
@@ -105,7 +103,7 @@ class CalculatorNode(Node):
         raise NodeTypeError(f"expected a number or a numeric numpy array, got {t.__name__}")
 
     def _number(self, x: int | float | bool) -> int | float:
-        operand = self.operand
+        operand = self._operand
         if type(x) is not float:
             if not INT64_MIN <= x <= INT64_MAX:
                 raise NodeOverflowError(f"input {x} does not fit in int64")
@@ -136,7 +134,7 @@ class CalculatorNode(Node):
             raise NodeTypeError(
                 f"expected a numeric dtype (int32, int64, float32, float64), got {dtype}"
             )
-        operand = self.operand
+        operand = self._operand
         bounds = _INT_BOUNDS.get(dtype)
         int_by_int = bounds is not None and type(operand) is int
         if int_by_int and not bounds[0] <= operand <= bounds[1]:
@@ -169,4 +167,30 @@ class CalculatorNode(Node):
         return np.asarray(result) if type(x) is np.ndarray else result
 
     def _zero_divisor_message(self) -> str:
-        return "division by zero" if self.operation == "divide" else "modulo by zero"
+        return "modulo by zero" if self._op is operator.mod else "division by zero"
+
+
+@register_node_type(aliases=("Calculator",))
+class CalculatorNode(Node, Arithmetic):
+    """Applies one arithmetic operation with a constant operand to numbers and numeric arrays."""
+
+    PARAMS = (
+        ParamSpec(
+            "operation",
+            "string",
+            required=True,
+            choices=tuple(OPERATIONS),
+            description="The operation: add, subtract, multiply, divide, power or modulo.",
+        ),
+        ParamSpec(
+            "operand", "number", required=True, description="The right-hand operand (int or float)."
+        ),
+    )
+
+    def __init__(self, name: str | None = None, **params: Any) -> None:
+        super().__init__(name, **params)
+        self.operation: str = params["operation"]
+        self.operand: int | float = params["operand"]
+        self._setup_arithmetic(self.operation, self.operand)
+
+    process = Arithmetic.apply
