@@ -41,6 +41,10 @@ using NodeFactory = std::function<Result<std::unique_ptr<Node>>(const Value& par
 // routes). Index i is the port a node addresses with Emitter::emit_to(i, ...).
 using PortsFunction = std::function<Result<std::vector<std::string>>(const Value& params)>;
 
+// Checks what a parameter schema cannot say (an expression's syntax, the shape of a route list),
+// when the graph is compiled. `params_path` is "$.nodes[i].params"; errors carry full paths.
+using ParamsCheck = std::function<Status(const Value& params, const std::string& params_path)>;
+
 // The port every single-output node has.
 inline const std::string kDefaultPort = "out";
 
@@ -51,6 +55,7 @@ struct NodeTypeInfo {
   std::vector<ParamSpec> params;
   NodeFactory factory;
   PortsFunction output_ports = nullptr;  // empty: one port, "out"
+  ParamsCheck check = nullptr;           // empty: the schema says it all
 
   const ParamSpec* param(std::string_view param_name) const;
 };

@@ -134,6 +134,7 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
                            .with_path(node_path(i, "node_type")));
     }
     RM_ASSIGN_OR_RETURN(Value params, Registry::check_params(*type, spec.params, node_path(i, "params")));
+    if (type->check) RM_RETURN_IF_ERROR(type->check(params, node_path(i, "params")));
     std::vector<std::string> ports{kDefaultPort};
     if (type->output_ports) {
       Result<std::vector<std::string>> named = type->output_ports(params);

@@ -42,30 +42,36 @@ class CalculatorNode final : public Node {
   }
 
   // Rewrites the vector in place (one output per input) and hands it on. Plain ints and floats,
-  // the common case, take the inline path; everything else goes through compute().
+  // the common case, take the inline path (try_inline, specialised per operation so the loop has
+  // no dispatch); everything else, and every error, goes through compute().
   Status process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) override {
+    switch (op_) {
+      case arith::Op::kAdd: return batch<arith::Op::kAdd>(items, out, failed_at);
+      case arith::Op::kSubtract: return batch<arith::Op::kSubtract>(items, out, failed_at);
+      case arith::Op::kMultiply: return batch<arith::Op::kMultiply>(items, out, failed_at);
+      case arith::Op::kDivide: return batch<arith::Op::kDivide>(items, out, failed_at);
+      case arith::Op::kModulo: return batch<arith::Op::kModulo>(items, out, failed_at);
+      case arith::Op::kPower: return batch<arith::Op::kPower>(items, out, failed_at);
+      case arith::Op::kFloorDivide: break;  // not a Calculator operation
+    }
+    return InternalError("unknown operation");
+  }
+
+  template <arith::Op kOp>
+  Status batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) {
     const size_t n = items.size();
     for (size_t i = 0; i < n; ++i) {
       Value& v = items[i];
-      Status s;
-      if (v.is_int() && operand_.is_int && op_ == arith::Op::kAdd) {
-        int64_t r;
-        if (__builtin_add_overflow(v.as_int(), operand_.i, &r)) s = OverflowError("integer result of '+' does not fit in int64");
-        else v = Value::integer(r);
-      } else if (v.is_float() && op_ <= arith::Op::kMultiply) {
-        const double b = operand_.as_double(), x = v.as_float();
-        v = Value::real(op_ == arith::Op::kAdd ? x + b : op_ == arith::Op::kSubtract ? x - b : x * b);
-      } else {
-        Value r;
-        s = compute(v, &r);
-        if (s.ok()) v = std::move(r);
-      }
+      if (try_inline<kOp>(v)) continue;
+      Value r;
+      Status s = compute(v, &r);
       if (!s.ok()) {
         *failed_at = i;
         items.resize(i);
         append(items, out);
         return s;
       }
+      v = std::move(r);
     }
     append(items, out);
     return Status::OK();
@@ -90,6 +96,60 @@ class CalculatorNode final : public Node {
   static void append(std::vector<Value>& items, std::vector<Value>& out) {
     if (out.empty()) out.swap(items);
     else for (Value& v : items) out.push_back(std::move(v));
+  }
+
+  // x op operand for a plain int or float item whose result is an ordinary number: rewrites `v`
+  // and returns true. Returns false, leaving `v` alone, for anything else (other kinds, errors,
+  // results outside int64), which compute() then handles with the full rules.
+  template <arith::Op kOp>
+  bool try_inline(Value& v) const {
+    double x;
+    if (v.is_int()) {
+      const int64_t a = v.as_int();
+      if (operand_.is_int) {
+        const int64_t b = operand_.i;
+        int64_t r;
+        switch (kOp) {
+          case arith::Op::kAdd: if (__builtin_add_overflow(a, b, &r)) return false; v = Value::integer(r); return true;
+          case arith::Op::kSubtract: if (__builtin_sub_overflow(a, b, &r)) return false; v = Value::integer(r); return true;
+          case arith::Op::kMultiply: if (__builtin_mul_overflow(a, b, &r)) return false; v = Value::integer(r); return true;
+          case arith::Op::kDivide:
+            if (b == 0) return false;
+            v = Value::real(arith::int_true_divide(a, b));
+            return true;
+          case arith::Op::kModulo: {
+            if (b == 0 || b == -1) return false;
+            r = a % b;
+            if (r != 0 && ((r < 0) != (b < 0))) r += b;
+            v = Value::integer(r);
+            return true;
+          }
+          case arith::Op::kPower:
+            if (b != 2 || __builtin_mul_overflow(a, a, &r)) return false;
+            v = Value::integer(r);
+            return true;
+          default: return false;
+        }
+      }
+      x = static_cast<double>(a);
+    } else if (v.is_float()) {
+      x = v.as_float();
+    } else {
+      return false;
+    }
+    const double b = operand_.as_double();
+    double r;
+    switch (kOp) {
+      case arith::Op::kAdd: r = x + b; break;
+      case arith::Op::kSubtract: r = x - b; break;
+      case arith::Op::kMultiply: r = x * b; break;
+      case arith::Op::kDivide: if (b == 0.0) return false; r = x / b; break;
+      case arith::Op::kModulo: if (b == 0.0) return false; r = arith::float_mod(x, b); break;
+      case arith::Op::kPower: if (!arith::float_pow(x, b, &r).ok()) return false; break;
+      default: return false;
+    }
+    v = Value::real(r);
+    return true;
   }
 
   Status compute(const Value& item, Value* result) const {

@@ -22,7 +22,7 @@ from remotemedia.core import graph
 from remotemedia.core.items import input_items, run_result
 from remotemedia.core.manifest import Connection, Manifest, NodeSpec
 from remotemedia.core.node import Node, ToPort
-from remotemedia.errors import NodeValueError, annotate_node_exception
+from remotemedia.errors import GraphError, NodeValueError, annotate_node_exception
 
 __all__ = ["PipelineRun", "execute"]
 
@@ -234,6 +234,20 @@ class PipelineRun:
 
     def __init__(self, nodes: Sequence[Node], connections: Sequence[Edge] | None = None) -> None:
         self.stages = [_Stage(n) for n in nodes]
+        if connections is None:
+            # A chain leaves each node by its only port (docs/MANIFEST.md, rule 21).
+            for i, stage in enumerate(self.stages[:-1]):
+                if len(stage.ports) > 1:
+                    raise GraphError(
+                        f"node '{stage.node.name}' ({stage.node.node_type}) has several output ports "
+                        f"({', '.join(stage.ports)}): a chain cannot continue after it",
+                        path=f"$.nodes[{i}]",
+                    )
+            names = [s.node.name for s in self.stages]
+            connections = [(a, b, None) for a, b in zip(names, names[1:])]
+            self.explicit = False
+        else:
+            self.explicit = True
         self.connections = connections
         #: Whether the run awaits anything: some node method is ``async``. When not, the coroutine
         #: ``execute`` returns never suspends and can be driven without an event loop.
@@ -251,7 +265,7 @@ class PipelineRun:
             for s in stages:
                 await _call_hook(s.node, s.node.initialize, s.async_initialize)
                 hooks.push_async_callback(_call_hook, s.node, s.node.cleanup, s.async_cleanup)
-            chain = _chain_order(stages, self.connections)
+            chain = _chain_order(stages, self.connections if self.explicit else None)
             if chain is not None:
                 outputs = await _run_chain(chain, item_list)
             else:

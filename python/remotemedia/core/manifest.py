@@ -588,7 +588,10 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
         problem = spec.check_params(node.params)  # rule 20
         if problem and problem[1]:
             name, message = problem
-            path = f"{base}.params" if name == "" else key_path(f"{base}.params", name)
+            if name == "" or name[0] in ".[":
+                path = f"{base}.params{name}"
+            else:
+                path = key_path(f"{base}.params", name)
             raise InvalidParameterError(message, path=path)
         ports[node.id] = spec.output_ports(node.params)
     if manifest.connections is None:

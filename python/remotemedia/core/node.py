@@ -108,7 +108,20 @@ class Node:
             description=doc.splitlines()[0] if doc else "",
             node_class=cls,
             ports=None if cls.ports_for.__func__ is Node.ports_for.__func__ else cls.ports_for,
+            check=None if cls.check_config.__func__ is Node.check_config.__func__ else cls.check_config,
         )
+
+    @classmethod
+    def check_config(cls, params: dict) -> tuple[str, str] | None:
+        """Checks of the parameters beyond their declared types, for the manifest validator and
+        the constructor: (path suffix such as ".condition", message) for the first problem, or
+        None. The default has none."""
+        return None
+
+    def python_only_reason(self) -> str | None:
+        """Why this node must run its Python code even where its type is native (a FilterNode
+        given a Python callable), or None."""
+        return None
 
     def process(self, item: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define process()")

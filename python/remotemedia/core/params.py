@@ -80,6 +80,10 @@ class NodeTypeSpec:
     #: The names of a node's output ports from its parameters (a router's come from its routes);
     #: None means the one port "out".
     ports: Callable[[dict], tuple[str, ...]] | None = field(default=None, compare=False)
+    #: Checks what the schema cannot say (an expression's syntax, a route list's shape), after the
+    #: schema checks pass: (path suffix below params, such as ".condition" or ".routes[0].when",
+    #: message) for the first problem, or None. The native registry's ParamsCheck says the same.
+    check: Callable[[dict], tuple[str, str] | None] | None = field(default=None, compare=False)
 
     def output_ports(self, params: dict) -> tuple[str, ...]:
         return ("out",) if self.ports is None else tuple(self.ports(params))
@@ -91,7 +95,8 @@ class NodeTypeSpec:
         return None
 
     def check_params(self, params: dict) -> tuple[str, str] | None:
-        """Return (param name or '', message) for the first problem, or None.
+        """Return (param name or '' or a path suffix starting with "." or "[", message) for the
+        first problem, or None.
 
         Order: unknown names (in the order given), then each declared parameter in declaration
         order (missing required, then type). The native registry checks in the same order."""
@@ -106,7 +111,7 @@ class NodeTypeSpec:
             problem = p.check(params[p.name])
             if problem:
                 return p.name, f"parameter '{p.name}' {problem}"
-        return None
+        return None if self.check is None else self.check(params)
 
 
 def _json_type(value: Any) -> str:

@@ -217,8 +217,18 @@ class Pipeline:
             if refused:
                 raise RuntimeUnavailableError("; ".join(p.reason for p in refused))
             python_nodes = {p.node.name: p.node for p in placements if p.runs_on == "python"}
-            self._native_plan = module.CompiledPipeline(self.serialize(), python_nodes)
+            self._native_plan = module.CompiledPipeline(self._native_manifest(python_nodes), python_nodes)
         return self._native_plan
+
+    def _native_manifest(self, python_nodes: dict[str, Node]) -> str:
+        """The manifest the native runtime compiles: the parameters of nodes that run as Python
+        are left out (the runtime never reads them, and they need not be JSON: a FilterNode may
+        hold a Python callable)."""
+        manifest = self.to_manifest()
+        for entry in manifest["nodes"]:
+            if entry["id"] in python_nodes:
+                entry["params"] = {}
+        return json.dumps(manifest, allow_nan=False)
 
     def explain(self, module: Any = _native.UNSET) -> list[Placement]:
         """Where each node runs on the native runtime, and why. Printable: ``print(*p.explain(),
@@ -252,9 +262,14 @@ def _placement(node: Node, module: Any) -> Placement:
     is_builtin = spec is not None and type(node) is spec.node_class
     if hint == "python":
         return Placement(node, "python", "runtime_hint='python'")
-    if native_type and is_builtin:
+    own_code = node.python_only_reason()
+    if own_code is not None and hint != "native":
+        return Placement(node, "python", own_code)
+    if native_type and is_builtin and own_code is None:
         return Placement(node, "native", f"{node.node_type} has a native implementation")
-    if not native_type:
+    if own_code is not None:
+        why = own_code
+    elif not native_type:
         why = f"{node.node_type} has no native implementation"
     else:
         why = f"{type(node).__name__} is not the built-in class of {node.node_type}; its own Python code runs"

@@ -2,6 +2,6 @@
 
 from remotemedia.nodes.base import PassThroughNode
 from remotemedia.nodes.calculator import CalculatorNode
-from remotemedia.nodes.flow import BufferNode
+from remotemedia.nodes.flow import BufferNode, FilterNode, MapNode, RouterNode
 
-__all__ = ["PassThroughNode", "CalculatorNode", "BufferNode"]
+__all__ = ["PassThroughNode", "CalculatorNode", "BufferNode", "FilterNode", "MapNode", "RouterNode"]
