@@ -1,5 +1,7 @@
 #include "remotemedia/executor.h"
 
+#include "core/push_engine.h"
+
 #include <limits>
 
 namespace remotemedia {
@@ -15,8 +17,7 @@ void Batch::box() {
 namespace {
 
 Status locate(Status s, const GraphNode& n, std::optional<int64_t> item_index) {
-  if (!s.has_node()) s.with_node(n.id, n.type_name, item_index);
-  return s;
+  return locate_error(std::move(s), n, item_index);
 }
 
 // Stages [first, end) of the chain over `cur`, stage by stage over whole batches; `seen[i]` counts
@@ -77,77 +78,15 @@ Result<Batch> run_chain(const Graph& graph, std::vector<std::unique_ptr<Node>>& 
   return cur;
 }
 
-// Item-at-a-time, depth-first: the definition of the semantics, used for graphs that are not a
-// chain. An emitted item travels downstream before its node sees the next input.
-class PushRun {
- public:
-  PushRun(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes)
-      : graph_(graph), nodes_(nodes), counters_(nodes.size(), 0) {}
-
-  Result<Batch> run(Batch in) {
-    in.box();
-    for (Value& item : in.items) {
-      const auto& sources = graph_.sources();
-      for (size_t k = 0; k < sources.size() && error_.ok(); ++k) push(sources[k], item);
-      if (!error_.ok()) return std::move(error_);
-    }
-    for (size_t i : graph_.topological_order()) {
-      NodeEmitter emitter(*this, i);
-      Status s = nodes_[i]->flush(emitter);
-      if (!error_.ok()) return std::move(error_);
-      if (!s.ok()) return locate(std::move(s), graph_.nodes()[i], std::nullopt);
-    }
-    Batch out;
-    out.items = std::move(results_);
-    return out;
-  }
-
- private:
-  class NodeEmitter final : public Emitter {
-   public:
-    NodeEmitter(PushRun& run, size_t node) : run_(run), node_(node) {}
-    void emit(Value item) override { run_.deliver(node_, 0, std::move(item)); }
-    void emit_to(size_t port, Value item) override { run_.deliver(node_, port, std::move(item)); }
-
-   private:
-    PushRun& run_;
-    size_t node_;
-  };
-
-  void push(size_t i, Value item) {
-    if (!error_.ok()) return;
-    const int64_t index = counters_[i]++;
-    NodeEmitter emitter(*this, i);
-    Status s = nodes_[i]->process(std::move(item), emitter);
-    if (error_.ok() && !s.ok()) error_ = locate(std::move(s), graph_.nodes()[i], index);
-  }
-
-  // An output port without connections is a sink: what it emits joins the result.
-  void deliver(size_t from, size_t port, Value item) {
-    if (!error_.ok()) return;  // a downstream failure already ended the run
-    const auto& ports = graph_.nodes()[from].port_successors;
-    if (port >= ports.size()) {
-      error_ = locate(InternalError("emitted on output port " + std::to_string(port) + ", which it does not have"),
-                      graph_.nodes()[from], std::nullopt);
-      return;
-    }
-    const auto& successors = ports[port];
-    if (successors.empty()) {
-      results_.push_back(std::move(item));
-      return;
-    }
-    for (size_t k = 0; k < successors.size(); ++k) {
-      if (k + 1 == successors.size()) push(successors[k], std::move(item));
-      else push(successors[k], item);
-    }
-  }
-
-  const Graph& graph_;
-  std::vector<std::unique_ptr<Node>>& nodes_;
-  std::vector<int64_t> counters_;
-  std::vector<Value> results_;
-  Status error_;
-};
+// Other graphs run item at a time, depth-first (core/push_engine.h).
+Result<Batch> run_push(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes, Batch in) {
+  in.box();
+  PushEngine engine(graph, nodes);
+  Batch out;
+  for (Value& item : in.items) RM_RETURN_IF_ERROR(engine.push_item(std::move(item), out.items));
+  RM_RETURN_IF_ERROR(engine.flush_all(out.items));
+  return out;
+}
 
 }  // namespace
 
@@ -164,7 +103,7 @@ Result<Batch> run_batch(const Graph& graph, Batch inputs) {
     }
   }
   Result<Batch> result = open_error.ok() ? (graph.is_chain() ? run_chain(graph, nodes, std::move(inputs))
-                                                             : PushRun(graph, nodes).run(std::move(inputs)))
+                                                             : run_push(graph, nodes, std::move(inputs)))
                                          : Result<Batch>(std::move(open_error));
   for (size_t i = opened; i-- > 0;) {
     Status s = nodes[i]->close();
