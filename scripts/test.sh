@@ -17,5 +17,12 @@ cmake -S . -B build/asan -G Ninja -DREMOTEMEDIA_TESTS=ON -DREMOTEMEDIA_CLI=OFF \
 ninja -C build/asan remotemedia_tests
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./build/asan/tests/cpp/remotemedia_tests --gtest_brief=1
 
+echo "== Streaming sessions and the worker pool under ThreadSanitizer"
+cmake -S . -B build/tsan -G Ninja -DREMOTEMEDIA_TESTS=ON -DREMOTEMEDIA_CLI=OFF \
+      -DREMOTEMEDIA_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/tsan.configure.log 2>&1 \
+  || { cat build/tsan.configure.log; exit 1; }
+ninja -C build/tsan remotemedia_tests
+TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/cpp/remotemedia_tests --gtest_brief=1 --gtest_filter='*Session*:*Executor*'
+
 echo "== Python tests"
 "$PY" -m pytest tests/python -q -p no:cacheprovider "$@"

@@ -1666,7 +1666,31 @@ class TypedCompiler {
     return true;
   }
 
-  TVal to_float(TVal v) { return is_intlike(v.type) ? emit(TOp::kItoF, TType::kFloat, v.reg) : v; }
+  // An int-like register as a float one; a constant converts now (an exact int64 -> double
+  // conversion is what kItoF does at run time).
+  TVal to_float(TVal v) {
+    if (!is_intlike(v.type)) return v;
+    if (const int64_t* c = constant_of(v.reg)) {
+      TVal f;
+      constant(Value::real(static_cast<double>(*c)), &f);
+      return f;
+    }
+    return emit(TOp::kItoF, TType::kFloat, v.reg);
+  }
+
+  const int64_t* constant_of(uint16_t reg) const {
+    for (const auto& [r, bits] : tp_->constants) {
+      if (r == reg) return &bits;
+    }
+    return nullptr;
+  }
+
+  // An int constant within +-2^53 is exactly a double, so comparing a float with it is comparing
+  // two doubles (the exact int/float comparison needs no care).
+  bool exact_double_constant(TVal v) const {
+    const int64_t* c = is_intlike(v.type) ? constant_of(v.reg) : nullptr;
+    return c && *c >= -(int64_t{1} << 53) && *c <= (int64_t{1} << 53);
+  }
 
   // a op b, as arith::python_binary / numpy_binary / numpy_general would compute it.
   bool arithmetic(arith::Op op, TVal a, TVal b, TVal* out, const AstNode* b_node = nullptr) {
@@ -1711,6 +1735,8 @@ class TypedCompiler {
   }
 
   TVal comparison(Cmp op, TVal a, TVal b) {
+    if (!is_intlike(a.type) && exact_double_constant(b)) b = to_float(b);
+    if (!is_intlike(b.type) && exact_double_constant(a)) a = to_float(a);
     const bool ai = is_intlike(a.type), bi = is_intlike(b.type);
     const TOp t = ai && bi ? TOp::kCmpI : !ai && !bi ? TOp::kCmpF : ai ? TOp::kCmpIF : TOp::kCmpFI;
     return emit(t, TType::kBool, a.reg, b.reg, op);
@@ -1844,6 +1870,50 @@ inline void compare_loop(Cmp op, int n, int64_t* __restrict d, const T* __restri
   }
 }
 
+// The kernels below select between values computed either way rather than branch, and GCC
+// vectorises those selections only when floating-point operations may be speculated: no trapping
+// math. Nothing here reads the floating-point exception flags, so no value changes.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+// fmod(x, y), exactly, without fmod's loop, where |x / y| < 2^52 and 2^-500 < |y| < 2^500; *ok is
+// false elsewhere (and for a NaN or an infinity). q = trunc(fl(|x| / |y|)) is the true quotient or
+// one more (never less: rounding is monotonic and integers below 2^52 are doubles). q * |y| = p + e
+// exactly (Dekker's product, Veltkamp's split: no overflow or underflow within these bounds);
+// |x| - p is exact (Sterbenz: p is within a factor of 2 of |x| when q >= 1, and 0 when q = 0); the
+// remainder, or the remainder minus |y| when q was one too many, is a double, so the one rounding
+// of (|x| - p) - e and of the correction are exact.
+inline double fast_fmod(double x, double y, bool* ok) {
+  const double ax = std::fabs(x), ay = std::fabs(y);
+  const double q = std::trunc(ax / ay);
+  *ok = (ay > 0x1p-500) & (ay < 0x1p500) & (q < 0x1p52);
+  constexpr double kSplit = 134217729.0;  // 2^27 + 1
+  const double cq = kSplit * q, qh = cq - (cq - q), ql = q - qh;
+  const double cy = kSplit * ay, yh = cy - (cy - ay), yl = ay - yh;
+  const double p = q * ay;
+  const double e = ((qh * yh - p) + qh * yl + ql * yh) + ql * yl;
+  const double r = (ax - p) - e;
+  const double corrected = r + ay;  // computed either way: selections, not branches, vectorise
+  return std::copysign(r < 0.0 ? corrected : r, x);
+}
+
+// Python's float % and // from fmod's value (CPython's _float_div_mod). y != 0.
+inline double py_mod_from_fmod(double y, double mod) {
+  const double shifted = mod + y;
+  const double r = (y < 0.0) != (mod < 0.0) ? shifted : mod;
+  return mod != 0.0 ? r : std::copysign(0.0, y);
+}
+inline double py_floordiv_from_fmod(double x, double y, double mod) {
+  double div = (x - mod) / y;
+  if (mod != 0.0 && ((y < 0.0) != (mod < 0.0))) div -= 1.0;
+  if (div == 0.0) return std::copysign(0.0, x / y);
+  double floordiv = std::floor(div);
+  if (div - floordiv > 0.5) floordiv += 1.0;
+  return floordiv;
+}
+
 constexpr double kTwo63 = 9223372036854775808.0;
 constexpr int64_t kTwo53 = int64_t{1} << 53;
 
@@ -1940,14 +2010,29 @@ void run_code(const std::vector<TInstr>& code, Registers& r, int n) {
         }
         break;
       case TOp::kFloorDivF:
-      case TOp::kModF:
+      case TOp::kModF: {
+        // fmod first (fast where it can be, the C library's where not), then Python's rules.
+        int64_t slow = 0;
         for (int k = 0; k < n; ++k) {
-          const double y = bf[k];
-          bad[k] |= y == 0.0;
-          if (y == 0.0) continue;
-          df[k] = in.op == TOp::kModF ? arith::float_mod(af[k], y) : arith::float_floor_div(af[k], y);
+          bool ok;
+          df[k] = fast_fmod(af[k], bf[k], &ok);
+          bad[k] |= bf[k] == 0.0;
+          slow |= !ok;
+        }
+        if (slow) {
+          for (int k = 0; k < n; ++k) {
+            bool ok;
+            fast_fmod(af[k], bf[k], &ok);
+            if (!ok && bf[k] != 0.0) df[k] = std::fmod(af[k], bf[k]);
+          }
+        }
+        if (in.op == TOp::kModF) {
+          for (int k = 0; k < n; ++k) df[k] = py_mod_from_fmod(bf[k], df[k]);  // y = 0: bad anyway
+        } else {
+          for (int k = 0; k < n; ++k) df[k] = bf[k] == 0.0 ? 0.0 : py_floordiv_from_fmod(af[k], bf[k], df[k]);
         }
         break;
+      }
       case TOp::kPowF:
         // CPython's float_pow where it is plain pow: a finite base and exponent, and a negative
         // base only to an integral exponent; anything else (and overflow) to the evaluator.
@@ -1984,10 +2069,31 @@ void run_code(const std::vector<TInstr>& code, Registers& r, int n) {
       case TOp::kNotF: for (int k = 0; k < n; ++k) di[k] = af[k] == 0.0; break;
       case TOp::kTruthI: for (int k = 0; k < n; ++k) di[k] = ai[k] != 0; break;
       case TOp::kTruthF: for (int k = 0; k < n; ++k) di[k] = af[k] != 0.0; break;
-      case TOp::kSelAndI: for (int k = 0; k < n; ++k) di[k] = ai[k] != 0 ? bi[k] : ai[k]; break;
-      case TOp::kSelAndF: for (int k = 0; k < n; ++k) di[k] = af[k] != 0.0 ? bi[k] : ai[k]; break;
-      case TOp::kSelOrI: for (int k = 0; k < n; ++k) di[k] = ai[k] != 0 ? ai[k] : bi[k]; break;
-      case TOp::kSelOrF: for (int k = 0; k < n; ++k) di[k] = af[k] != 0.0 ? ai[k] : bi[k]; break;
+      // Selections with masks, so that both sides are read and the loops vectorise.
+      case TOp::kSelAndI:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(ai[k] != 0);
+          di[k] = (bi[k] & m) | (ai[k] & ~m);
+        }
+        break;
+      case TOp::kSelAndF:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(af[k] != 0.0);
+          di[k] = (bi[k] & m) | (ai[k] & ~m);
+        }
+        break;
+      case TOp::kSelOrI:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(ai[k] != 0);
+          di[k] = (ai[k] & m) | (bi[k] & ~m);
+        }
+        break;
+      case TOp::kSelOrF:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(af[k] != 0.0);
+          di[k] = (ai[k] & m) | (bi[k] & ~m);
+        }
+        break;
       case TOp::kAbsI:
         for (int k = 0; k < n; ++k) {
           bad[k] |= ai[k] == kInt64Min;
@@ -2011,13 +2117,27 @@ void run_code(const std::vector<TInstr>& code, Registers& r, int n) {
           di[k] = fits ? static_cast<int64_t>(t) : 0;
         }
         break;
-      case TOp::kMinI: for (int k = 0; k < n; ++k) di[k] = bi[k] < ai[k] ? bi[k] : ai[k]; break;
-      case TOp::kMaxI: for (int k = 0; k < n; ++k) di[k] = bi[k] > ai[k] ? bi[k] : ai[k]; break;
+      case TOp::kMinI:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(bi[k] < ai[k]);
+          di[k] = (bi[k] & m) | (ai[k] & ~m);
+        }
+        break;
+      case TOp::kMaxI:
+        for (int k = 0; k < n; ++k) {
+          const int64_t m = -static_cast<int64_t>(bi[k] > ai[k]);
+          di[k] = (bi[k] & m) | (ai[k] & ~m);
+        }
+        break;
       case TOp::kMinF: for (int k = 0; k < n; ++k) df[k] = bf[k] < af[k] ? bf[k] : af[k]; break;
       case TOp::kMaxF: for (int k = 0; k < n; ++k) df[k] = bf[k] > af[k] ? bf[k] : af[k]; break;
     }
   }
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 // The typed type of an item, or -1 when batches of it take the evaluator.
 int item_ttype(const Value& v) {
@@ -2062,22 +2182,23 @@ Value typed_value(TType type, int64_t bits) {
   return Value();
 }
 
-// Runs a batch of Values: `typed(index, bits)` for each item the typed program computed (bits of
-// the result, or its truth when `truth` is set), `generic(index)` for the others; both in index
-// order. Stops at the first error `generic` returns.
+// Runs a batch of Values: `typed(index, bits, program)` for each item the typed program computed
+// (bits of the result, or of its truth when `truth` is set), `generic(index)` for the others; both
+// in index order. Stops at the first error `generic` returns.
 template <typename Typed, typename Generic>
 Status drive_values(const Program& p, const std::vector<Value>& items, bool truth, Typed&& typed,
                     Generic&& generic, size_t* failed_at) {
   std::unique_ptr<Registers> regs[kTypeCount];
   const size_t count = items.size();
+  const Value* v = items.data();
   size_t i = 0;
   while (i < count) {
-    const int t = item_ttype(items[i]);
+    const int t = item_ttype(v[i]);
     const TypedProgram* tp = t >= 0 ? p.typed[t].get() : nullptr;
     const size_t limit = std::min(count, i + kChunk);
-    size_t end = i + 1;
-    while (end < limit && item_ttype(items[end]) == t) ++end;
     if (!tp) {
+      size_t end = i + 1;
+      while (end < limit && item_ttype(v[end]) == t) ++end;
       for (; i < end; ++i) {
         Status s = generic(i);
         if (!s.ok()) {
@@ -2089,16 +2210,20 @@ Status drive_values(const Program& p, const std::vector<Value>& items, bool trut
     }
     if (!regs[t]) regs[t] = std::make_unique<Registers>(*tp);
     Registers& r = *regs[t];
-    const int n = static_cast<int>(end - i);
+    // The run of items of this type (at most a chunk), loaded as it is found.
     int64_t* item = r.i(0);
-    if (t == static_cast<int>(TType::kFloat)) {
+    size_t end = i;
+    const TType type = static_cast<TType>(t);
+    if (type == TType::kNpInt || type == TType::kNpFloat) {
+      for (; end < limit && item_ttype(v[end]) == t; ++end) std::memcpy(&item[end - i], v[end].as_array().data(), 8);
+    } else if (type == TType::kFloat) {
       double* f = r.f(0);
-      for (int k = 0; k < n; ++k) f[k] = items[i + k].as_float();
-    } else if (t == static_cast<int>(TType::kNpInt) || t == static_cast<int>(TType::kNpFloat)) {
-      for (int k = 0; k < n; ++k) std::memcpy(&item[k], items[i + k].as_array().data(), 8);
+      for (; end < limit && v[end].kind() == ValueKind::kFloat; ++end) f[end - i] = v[end].as_float();
     } else {
-      for (int k = 0; k < n; ++k) item[k] = items[i + k].as_int();
+      const ValueKind kind = v[i].kind();
+      for (; end < limit && v[end].kind() == kind; ++end) item[end - i] = v[end].as_int();
     }
+    const int n = static_cast<int>(end - i);
     int64_t* bad = r.bad();
     std::fill_n(bad, n, 0);
     run_code(truth ? tp->truth_code : tp->code, r, n);
@@ -2106,11 +2231,11 @@ Status drive_values(const Program& p, const std::vector<Value>& items, bool trut
     int64_t any_bad = 0;
     for (int k = 0; k < n; ++k) any_bad |= bad[k];
     if (!any_bad) {
-      for (int k = 0; k < n; ++k) typed(i + k, result[k]);
+      for (int k = 0; k < n; ++k) typed(i + k, result[k], *tp);
     } else {
       for (int k = 0; k < n; ++k) {
         if (!bad[k]) {
-          typed(i + k, result[k]);
+          typed(i + k, result[k], *tp);
           continue;
         }
         Status s = generic(i + k);
@@ -2208,12 +2333,10 @@ const TypedProgram* column_program(const Program* p, const NDArray& column) {
 Status Expression::evaluate_batch(std::vector<Value>& items, size_t* failed_at) const {
   if (!program_) return InternalError("empty expression");
   const Program& p = *program_;
-  TType result_type[kTypeCount];
-  for (int t = 0; t < kTypeCount; ++t) result_type[t] = p.typed[t] ? p.typed[t]->result_type : TType::kInt;
   Status s = expression_internal::drive_values(
       p, items, /*truth=*/false,
-      [&](size_t i, int64_t bits) {
-        items[i] = expression_internal::typed_value(result_type[expression_internal::item_ttype(items[i])], bits);
+      [&](size_t i, int64_t bits, const TypedProgram& tp) {
+        items[i] = expression_internal::typed_value(tp.result_type, bits);
       },
       [&](size_t i) {
         Value v;
@@ -2232,14 +2355,16 @@ Status Expression::filter_batch(std::vector<Value>& items, size_t* failed_at) co
   size_t kept = 0;
   Status s = expression_internal::drive_values(
       p, items, /*truth=*/true,
-      [&](size_t i, int64_t truth) {
-        items[kept] = std::move(items[i]);  // branch-free: a false item is overwritten later
+      // Swaps, not moves: no reference counts, no destructor, no branch. Dropped items travel
+      // to the back, where resize destroys them.
+      [&](size_t i, int64_t truth, const TypedProgram&) {
+        items[kept].swap(items[i]);
         kept += static_cast<size_t>(truth);
       },
       [&](size_t i) {
         bool t;
         RM_RETURN_IF_ERROR(evaluate_truth(items[i], &t));
-        if (t) items[kept++] = std::move(items[i]);
+        if (t) items[kept++].swap(items[i]);
         return Status::OK();
       },
       failed_at);
@@ -2254,7 +2379,7 @@ Status Expression::truth_batch(const std::vector<Value>& items, std::vector<uint
   uint8_t* out = truth->data();
   Status s = expression_internal::drive_values(
       *program_, items, /*truth=*/true,
-      [&](size_t i, int64_t t) { out[i] = static_cast<uint8_t>(t); },
+      [&](size_t i, int64_t t, const TypedProgram&) { out[i] = static_cast<uint8_t>(t); },
       [&](size_t i) {
         bool t;
         RM_RETURN_IF_ERROR(evaluate_truth(items[i], &t));

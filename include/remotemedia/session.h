@@ -1,0 +1,138 @@
+// Session: a compiled graph running on a stream (docs/SESSIONS.md).
+//
+// Items are pushed one at a time and processed item at a time, depth-first, by one thread at a time
+// (so node state needs no locks and outputs keep their order); the outputs, concatenated, are
+// exactly what run() gives for all the items. When the session is idle the pushing thread processes
+// the item itself (the lowest latency); otherwise the item waits in the session's queue for the
+// thread already processing, and a consumer that frees room resumes processing on the WorkerPool.
+//
+// Backpressure: `capacity` bounds items waiting plus outputs not yet consumed; try_push answers
+// kFull, push() waits. Every public method is thread-safe. A session ends by end() (then flushes),
+// by a node's failure, or by cancel(); after that, pushes are refused.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "remotemedia/graph.h"
+#include "remotemedia/histogram.h"
+#include "remotemedia/status.h"
+#include "remotemedia/value.h"
+#include "remotemedia/worker_pool.h"
+
+namespace remotemedia {
+
+struct SessionOptions {
+  size_t capacity = 64;
+  // An idle session processes a pushed item on the pushing thread; false hands every item to the
+  // pool (the producer never runs node code, and sessions pushed from one thread run in parallel).
+  bool process_on_push = true;
+  WorkerPool* pool = nullptr;  // nullptr: WorkerPool::shared()
+  // Called with no lock held, from whichever thread, when try_pop may return something new or
+  // try_push may succeed again. Must not block for long.
+  std::function<void()> notify = nullptr;
+  // Callback mode: when set, outputs go here (in order, on the processing thread) instead of the
+  // session's output queue.
+  std::function<void(Value)> on_output = nullptr;
+};
+
+struct SessionMetrics {
+  struct NodeStats {
+    std::string id;
+    std::string node_type;
+    uint64_t items_in = 0;
+    uint64_t items_out = 0;
+    uint64_t errors = 0;
+    uint64_t process_ns_p50 = 0;
+    uint64_t process_ns_p99 = 0;
+  };
+  std::string state;  // running, ended, failed, cancelled
+  uint64_t items_in = 0;
+  uint64_t items_out = 0;
+  uint64_t queued = 0;           // pushed, not yet processed
+  uint64_t pending_outputs = 0;  // produced, not yet popped
+  uint64_t latency_ns_p50 = 0, latency_ns_p99 = 0, latency_ns_p999 = 0, latency_count = 0;
+  std::vector<NodeStats> nodes;
+
+  std::string to_json() const;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  enum class PushResult { kAccepted, kFull, kClosed };
+  enum class PopResult { kItem, kEmpty, kEnd, kError };
+
+  // Makes the node instances and opens them; an open failure is returned.
+  static Result<std::shared_ptr<Session>> open(std::shared_ptr<const Graph> graph, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  PushResult try_push(Value item);
+  // Waits while full. kClosed after end(), a failure or cancel() is an error Status (the failure's
+  // own, or a kCancelled / "ended" one).
+  Status push(Value item);
+  // End of input: once the queue is processed, every node flushes. Idempotent.
+  void end();
+  // kItem (and *out), kEmpty (nothing yet), kEnd (all outputs consumed after a normal end), or
+  // kError (all outputs before the failure consumed; error() says what).
+  PopResult try_pop(Value* out);
+  // As try_pop, waiting up to `timeout` while it would be kEmpty.
+  PopResult pop(Value* out, std::chrono::nanoseconds timeout);
+  Status error() const;
+  // Drops what is queued, stops after the item being processed, closes the nodes. Idempotent.
+  void cancel();
+  // Blocks until the nodes are closed (after end and flush, a failure, or cancel).
+  void wait_closed();
+  bool closed() const;
+
+  SessionMetrics metrics() const;
+
+ private:
+  enum class State { kRunning, kEnded, kFailed, kCancelled };
+  struct Pending {
+    Value item;
+    std::chrono::steady_clock::time_point pushed;
+  };
+  class Observer;
+
+  Session(std::shared_ptr<const Graph> graph, SessionOptions options);
+  // Runs queued work until there is none it may do; the caller owns `busy_`.
+  void process_loop();
+  void close_nodes();
+  // Claims `busy_` when work is waiting and nobody runs it; true when claimed.
+  bool claim_locked();
+  void schedule();
+  void notify() const;
+  size_t held_locked() const { return input_.size() + outputs_.size(); }
+
+  std::shared_ptr<const Graph> graph_;
+  SessionOptions options_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<class PushEngine> engine_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Pending> input_;
+  std::deque<Value> outputs_;
+  State state_ = State::kRunning;
+  Status error_;
+  bool ended_ = false;   // end() was called
+  bool busy_ = false;    // a thread is in process_loop (or closing)
+  bool closed_ = false;  // nodes closed
+
+  std::atomic<uint64_t> items_in_{0};
+  std::atomic<uint64_t> items_out_{0};
+  Histogram latency_;
+};
+
+}  // namespace remotemedia

@@ -1,0 +1,326 @@
+#include "remotemedia/session.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/push_engine.h"
+
+namespace remotemedia {
+
+// Per-node counters and processing times, written by the processing thread, read by metrics().
+class Session::Observer final : public NodeObserver {
+ public:
+  explicit Observer(size_t nodes) : stats_(nodes) {}
+  void processed(size_t node, uint64_t emitted, int64_t nanos, bool failed) override {
+    Stats& s = stats_[node];
+    s.items_in.fetch_add(1, std::memory_order_relaxed);
+    s.items_out.fetch_add(emitted, std::memory_order_relaxed);
+    if (failed) s.errors.fetch_add(1, std::memory_order_relaxed);
+    s.process_ns.record(static_cast<uint64_t>(nanos < 0 ? 0 : nanos));
+  }
+
+  struct Stats {
+    std::atomic<uint64_t> items_in{0}, items_out{0}, errors{0};
+    Histogram process_ns;
+  };
+  std::vector<Stats> stats_;
+};
+
+Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(std::move(options)) {
+  if (options_.capacity == 0) options_.capacity = 1;
+  if (options_.pool == nullptr) options_.pool = &WorkerPool::shared();
+}
+
+Result<std::shared_ptr<Session>> Session::open(std::shared_ptr<const Graph> graph, SessionOptions options) {
+  std::shared_ptr<Session> s(new Session(std::move(graph), std::move(options)));
+  RM_ASSIGN_OR_RETURN(s->nodes_, s->graph_->instantiate());
+  for (size_t i = 0; i < s->nodes_.size(); ++i) {
+    Status opened = s->nodes_[i]->open();
+    if (!opened.ok()) {
+      for (size_t j = i; j-- > 0;) (void)s->nodes_[j]->close();
+      s->nodes_.clear();
+      s->closed_ = true;
+      return locate_error(std::move(opened), s->graph_->nodes()[i], std::nullopt);
+    }
+  }
+  s->observer_ = std::make_unique<Observer>(s->nodes_.size());
+  s->engine_ = std::make_unique<PushEngine>(*s->graph_, s->nodes_, s->observer_.get());
+  return s;
+}
+
+Session::~Session() {
+  cancel();
+  wait_closed();
+}
+
+void Session::notify() const {
+  if (options_.notify) options_.notify();
+}
+
+bool Session::claim_locked() {
+  if (busy_ || closed_) return false;
+  const bool work = state_ != State::kRunning                                   // close the nodes
+                    || (!input_.empty() && outputs_.size() < options_.capacity)  // an item to process
+                    || (input_.empty() && ended_);                               // the flush
+  if (work) busy_ = true;
+  return work;
+}
+
+void Session::schedule() {
+  options_.pool->submit([self = shared_from_this()] { self->process_loop(); });
+}
+
+Session::PushResult Session::try_push(Value item) {
+  bool run_here = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ != State::kRunning || ended_) return PushResult::kClosed;
+    if (held_locked() >= options_.capacity) return PushResult::kFull;
+    input_.push_back(Pending{std::move(item), std::chrono::steady_clock::now()});
+    items_in_.fetch_add(1, std::memory_order_relaxed);
+    run_here = claim_locked();
+  }
+  if (run_here) {
+    if (options_.process_on_push) process_loop();
+    else schedule();
+  }
+  return PushResult::kAccepted;
+}
+
+Status Session::push(Value item) {
+  for (;;) {
+    PushResult r = try_push(item);
+    if (r == PushResult::kAccepted) return Status::OK();
+    std::unique_lock lock(mutex_);
+    if (r == PushResult::kClosed || state_ != State::kRunning || ended_) {
+      if (!error_.ok()) return error_;
+      return Status(StatusCode::kCancelled, state_ == State::kCancelled ? "the session was cancelled"
+                                                                        : "the session's input has ended");
+    }
+    changed_.wait(lock, [this] { return held_locked() < options_.capacity || state_ != State::kRunning || ended_; });
+  }
+}
+
+void Session::end() {
+  bool run_here = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_ || state_ != State::kRunning) return;
+    ended_ = true;
+    run_here = claim_locked();
+  }
+  if (run_here) {
+    if (options_.process_on_push) process_loop();
+    else schedule();
+  }
+  changed_.notify_all();
+}
+
+void Session::cancel() {
+  bool run_here = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::kRunning) {
+      state_ = State::kCancelled;
+      error_ = Status(StatusCode::kCancelled, "the session was cancelled");
+    }
+    input_.clear();
+    run_here = claim_locked();
+  }
+  if (run_here) process_loop();  // only closes the nodes
+  changed_.notify_all();
+  notify();
+}
+
+Session::PopResult Session::try_pop(Value* out) {
+  PopResult result;
+  bool resume = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!outputs_.empty()) {
+      *out = std::move(outputs_.front());
+      outputs_.pop_front();
+      result = PopResult::kItem;
+      resume = claim_locked();  // room again: the queue may go on
+    } else if (state_ == State::kFailed || state_ == State::kCancelled) {
+      result = PopResult::kError;
+    } else if (state_ == State::kEnded && closed_) {
+      result = PopResult::kEnd;
+    } else {
+      result = PopResult::kEmpty;
+    }
+  }
+  if (resume) schedule();
+  if (result == PopResult::kItem) changed_.notify_all();  // a blocked push may go on
+  return result;
+}
+
+Session::PopResult Session::pop(Value* out, std::chrono::nanoseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    PopResult r = try_pop(out);
+    if (r != PopResult::kEmpty) return r;
+    std::unique_lock lock(mutex_);
+    const bool woke = changed_.wait_until(lock, deadline, [this] {
+      return !outputs_.empty() || state_ == State::kFailed || state_ == State::kCancelled ||
+             (state_ == State::kEnded && closed_);
+    });
+    if (!woke) return PopResult::kEmpty;
+  }
+}
+
+Status Session::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+void Session::wait_closed() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return closed_; });
+}
+
+bool Session::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+void Session::close_nodes() {
+  Status failure;
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    Status s = nodes_[i]->close();
+    if (!s.ok()) failure = locate_error(std::move(s), graph_->nodes()[i], std::nullopt);
+  }
+  std::lock_guard lock(mutex_);
+  if (!failure.ok() && state_ != State::kCancelled) {  // as a `finally` that raises
+    state_ = State::kFailed;
+    error_ = std::move(failure);
+  }
+  closed_ = true;
+}
+
+void Session::process_loop() {
+  std::vector<Value> produced;
+  for (;;) {
+    Pending next;
+    bool flush = false, stop = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ != State::kRunning) {
+        stop = true;  // failed or cancelled: close
+      } else if (!input_.empty() && outputs_.size() < options_.capacity) {
+        next = std::move(input_.front());
+        input_.pop_front();
+      } else if (input_.empty() && ended_) {
+        flush = true;
+      } else {
+        busy_ = false;  // nothing this thread may do now: a push or a pop resumes
+        break;
+      }
+    }
+    if (stop) {
+      close_nodes();
+      {
+        std::lock_guard lock(mutex_);
+        busy_ = false;
+      }
+      changed_.notify_all();
+      notify();
+      break;
+    }
+    produced.clear();
+    Status s = flush ? engine_->flush_all(produced) : engine_->push_item(std::move(next.item), produced);
+    const auto now = std::chrono::steady_clock::now();
+    if (!flush) {
+      const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - next.pushed).count();
+      for (size_t k = 0; k < produced.size(); ++k) latency_.record(static_cast<uint64_t>(nanos));
+    }
+    items_out_.fetch_add(produced.size(), std::memory_order_relaxed);
+    if (options_.on_output) {
+      for (Value& v : produced) options_.on_output(std::move(v));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (!options_.on_output) {
+        for (Value& v : produced) outputs_.push_back(std::move(v));
+      }
+      if (!s.ok()) {
+        if (state_ == State::kRunning) {
+          state_ = State::kFailed;
+          error_ = std::move(s);
+        }
+        input_.clear();
+      } else if (flush && state_ == State::kRunning) {
+        state_ = State::kEnded;
+      }
+    }
+    if (flush || !s.ok()) {
+      close_nodes();
+      {
+        std::lock_guard lock(mutex_);
+        busy_ = false;
+      }
+      changed_.notify_all();
+      notify();
+      break;
+    }
+    changed_.notify_all();
+    notify();
+  }
+}
+
+SessionMetrics Session::metrics() const {
+  SessionMetrics m;
+  {
+    std::lock_guard lock(mutex_);
+    switch (state_) {
+      case State::kRunning: m.state = "running"; break;
+      case State::kEnded: m.state = "ended"; break;
+      case State::kFailed: m.state = "failed"; break;
+      case State::kCancelled: m.state = "cancelled"; break;
+    }
+    m.queued = input_.size();
+    m.pending_outputs = outputs_.size();
+  }
+  m.items_in = items_in_.load(std::memory_order_relaxed);
+  m.items_out = items_out_.load(std::memory_order_relaxed);
+  m.latency_ns_p50 = latency_.quantile(0.50);
+  m.latency_ns_p99 = latency_.quantile(0.99);
+  m.latency_ns_p999 = latency_.quantile(0.999);
+  m.latency_count = latency_.count();
+  for (size_t i = 0; i < graph_->nodes().size(); ++i) {
+    SessionMetrics::NodeStats n;
+    n.id = graph_->nodes()[i].id;
+    n.node_type = graph_->nodes()[i].type_name;
+    if (observer_) {
+      const Observer::Stats& s = observer_->stats_[i];
+      n.items_in = s.items_in.load(std::memory_order_relaxed);
+      n.items_out = s.items_out.load(std::memory_order_relaxed);
+      n.errors = s.errors.load(std::memory_order_relaxed);
+      n.process_ns_p50 = s.process_ns.quantile(0.50);
+      n.process_ns_p99 = s.process_ns.quantile(0.99);
+    }
+    m.nodes.push_back(std::move(n));
+  }
+  return m;
+}
+
+std::string SessionMetrics::to_json() const {
+  auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  nlohmann::ordered_json j;
+  j["state"] = state;
+  j["items_in"] = items_in;
+  j["items_out"] = items_out;
+  j["queued"] = queued;
+  j["pending_outputs"] = pending_outputs;
+  j["latency_us"] = {{"p50", us(latency_ns_p50)}, {"p99", us(latency_ns_p99)}, {"p999", us(latency_ns_p999)},
+                     {"count", latency_count}};
+  j["nodes"] = nlohmann::ordered_json::array();
+  for (const NodeStats& n : nodes) {
+    j["nodes"].push_back({{"id", n.id}, {"node_type", n.node_type}, {"items_in", n.items_in},
+                          {"items_out", n.items_out}, {"errors", n.errors},
+                          {"process_us", {{"p50", us(n.process_ns_p50)}, {"p99", us(n.process_ns_p99)}}}});
+  }
+  return j.dump();
+}
+
+}  // namespace remotemedia
