@@ -9,6 +9,8 @@
 
 #include <optional>
 
+#include "python/compiled_pipeline.h"
+#include "python/native_session.h"
 #include "python/convert.h"
 #include "python/py_object.h"
 #include "python/shutdown_gate.h"
@@ -22,96 +24,10 @@
 namespace nb = nanobind;
 using namespace nb::literals;
 using namespace remotemedia;
+using remotemedia::py::CompiledPipeline;
+using remotemedia::py::compile_or_raise;
 
 namespace {
-
-Graph compile_or_raise(std::string_view manifest_json, const ExternalNodes* external = nullptr) {
-  Result<Graph> graph = [&] {
-    nb::gil_scoped_release release;
-    Result<Manifest> manifest = parse_manifest(manifest_json);
-    if (!manifest.ok()) return Result<Graph>(manifest.take_status());
-    return Graph::compile(manifest.value(), Registry::global(), external);
-  }();
-  if (!graph.ok()) py::raise_status(graph.status());
-  return std::move(graph).value();
-}
-
-// A manifest compiled once and run any number of times (each run makes fresh node instances).
-// `python_nodes` maps node ids to the Python Node instances that run as PythonNodes (the Pipeline
-// decides which; see Pipeline.explain()).
-//
-// It holds those Python objects from C++, and they may lead back to it (a node's class -> its
-// module's globals -> the Pipeline -> this), so it tells the garbage collector about them
-// (tp_traverse / tp_clear below); otherwise such a cycle would never be collected.
-class CompiledPipeline {
- public:
-  CompiledPipeline(std::string_view manifest_json, nb::handle python_nodes) {
-    ExternalNodes external;
-    if (python_nodes.is_valid() && !python_nodes.is_none()) {
-      for (auto [id, node] : nb::cast<nb::dict>(python_nodes)) {
-        Ref<OpaqueObject> handle(new py::PyObjectHandle(node.ptr(), false));
-        python_nodes_.push_back(handle);
-        std::vector<std::string> ports;
-        for (nb::handle port : node.attr("output_ports")()) ports.push_back(nb::cast<std::string>(port));
-        external[nb::cast<std::string>(id)] = ExternalNode{nb::cast<std::string>(node.attr("node_type")),
-                                                           py::PythonNode::factory_for(handle, ports), ports};
-      }
-    }
-    graph_.emplace(compile_or_raise(manifest_json, &external));
-  }
-
-  nb::object run(nb::handle items) const {
-    py::RunTicket ticket;  // interpreter shutdown waits for this run to get back to Python
-    const Graph& graph = this->graph();
-    Batch in = py::batch_from_python(items);
-    Result<Batch> out = [&] {
-      nb::gil_scoped_release release;  // item values that die in here take the GIL themselves
-      return run_batch(graph, std::move(in));
-    }();
-    if (!out.ok()) py::raise_status(out.status());
-    return py::batch_to_python(out.value());
-  }
-
-  std::vector<std::string> node_ids() const {
-    std::vector<std::string> ids;
-    for (const GraphNode& n : graph().nodes()) ids.push_back(n.id);
-    return ids;
-  }
-  const Graph& graph() const {
-    if (!graph_) throw nb::value_error("this compiled pipeline was cleared by the garbage collector");
-    return *graph_;
-  }
-
-  int traverse(visitproc visit, void* arg) const {
-    for (const Ref<OpaqueObject>& handle : python_nodes_) Py_VISIT(py::python_object_of(handle.get()));
-    return 0;
-  }
-  void clear() {
-    graph_.reset();  // its node factories hold the handles too
-    python_nodes_.clear();
-  }
-
- private:
-  std::optional<Graph> graph_;
-  std::vector<Ref<OpaqueObject>> python_nodes_;
-};
-
-int compiled_pipeline_traverse(PyObject* self, visitproc visit, void* arg) {
-  Py_VISIT(Py_TYPE(self));
-  if (!nb::inst_ready(self)) return 0;
-  return nb::inst_ptr<CompiledPipeline>(self)->traverse(visit, arg);
-}
-
-int compiled_pipeline_clear(PyObject* self) {
-  nb::inst_ptr<CompiledPipeline>(self)->clear();
-  return 0;
-}
-
-PyType_Slot compiled_pipeline_slots[] = {
-    {Py_tp_traverse, reinterpret_cast<void*>(compiled_pipeline_traverse)},
-    {Py_tp_clear, reinterpret_cast<void*>(compiled_pipeline_clear)},
-    {0, nullptr},
-};
 
 nb::object value_or_none(const Value& v) { return v.is_null() ? nb::none() : py::to_python(v); }
 
@@ -152,12 +68,14 @@ NB_MODULE(_runtime, m) {
 
   py::init_conversions();
   py::PythonNode::init();
+  py::install_worker_thread_hooks();
+  py::bind_native_session(m);
 
   m.def("_close_for_shutdown", &py::close_gate, "timeout_seconds"_a,
         "Refuses new native runs and waits for those in flight (registered with atexit).");
   nb::module_::import_("atexit").attr("register")(m.attr("_close_for_shutdown"), 10.0);
 
-  nb::class_<CompiledPipeline>(m, "CompiledPipeline", nb::type_slots(compiled_pipeline_slots))
+  nb::class_<CompiledPipeline>(m, "CompiledPipeline", nb::type_slots(py::compiled_pipeline_slots))
       .def(nb::init<std::string_view, nb::handle>(), "manifest_json"_a, "python_nodes"_a = nb::none(),
            "Parses, checks and compiles a v1 manifest; raises remotemedia.errors.ManifestError and subclasses. "
            "`python_nodes` ({node id: remotemedia.Node}) run as Python inside the native pipeline.")

@@ -7,6 +7,10 @@
 // GIL released, until every run has returned to Python. New runs are refused once it is closed.
 #pragma once
 
+#include <memory>
+
+#include "remotemedia/session.h"
+
 namespace remotemedia::py {
 
 // Counts a native run for its lifetime. Construct with the GIL held; throws (a Python
@@ -22,8 +26,16 @@ class RunTicket {
 // True once shutdown began: code about to take the GIL from a native thread must not.
 bool shutting_down();
 
-// The atexit handler: closes the gate and waits (GIL released, at most `timeout_seconds`) for the
-// runs in flight. Call with the GIL held.
+// Streaming sessions alive at shutdown are cancelled, and the shared worker pool is stopped
+// (its threads hold Python thread states, released before finalization).
+void register_session(std::weak_ptr<Session> session);
+
+// Gives every worker of the shared pool one Python thread state for its lifetime (GIL rule 3).
+// Call once, from the module's init.
+void install_worker_thread_hooks();
+
+// The atexit handler: closes the gate, waits (GIL released, at most `timeout_seconds`) for the
+// runs in flight, cancels the sessions and stops the worker pool. Call with the GIL held.
 void close_gate(double timeout_seconds);
 
 }  // namespace remotemedia::py

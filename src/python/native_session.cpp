@@ -1,0 +1,209 @@
+#include "python/native_session.h"
+
+#include <nanobind/stl/string.h>
+
+#include <memory>
+#include <mutex>
+
+#include "python/compiled_pipeline.h"
+#include "python/convert.h"
+#include "python/raise_status.h"
+#include "python/shutdown_gate.h"
+#include "remotemedia/session.h"
+
+namespace remotemedia::py {
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+// The Python callable a session calls when it has news. Shared with the C++ session's notify
+// hook, which may fire on any thread, even after the NativeSession is gone: then it does nothing.
+struct NotifyTarget {
+  std::mutex mutex;
+  PyObject* fn = nullptr;  // a strong reference, changed with the GIL held
+
+  void call() {
+    if (shutting_down() || !Py_IsInitialized()) return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject* target = nullptr;
+    {
+      std::lock_guard lock(mutex);
+      target = fn;
+      Py_XINCREF(target);
+    }
+    if (target != nullptr) {
+      PyObject* r = PyObject_CallNoArgs(target);
+      if (r == nullptr) PyErr_WriteUnraisable(target);  // a notify hook must not raise
+      Py_XDECREF(r);
+      Py_DECREF(target);
+    }
+    PyGILState_Release(gil);
+  }
+};
+
+class NativeSession {
+ public:
+  NativeSession(nb::handle compiled, size_t capacity, bool threaded) : compiled_(nb::borrow(compiled)) {
+    auto& pipeline = nb::cast<CompiledPipeline&>(compiled);
+    SessionOptions options;
+    options.capacity = capacity;
+    options.process_on_push = !threaded;
+    options.notify = [target = target_] { target->call(); };
+    Result<std::shared_ptr<Session>> s = [&] {
+      nb::gil_scoped_release release;  // opening runs Python nodes' initialize
+      return Session::open(pipeline.shared_graph(), std::move(options));
+    }();
+    if (!s.ok()) raise_status(s.status());
+    session_ = std::move(s).value();
+    register_session(session_);
+  }
+
+  ~NativeSession() {
+    set_notify(nb::none());
+    if (session_) {
+      nb::gil_scoped_release release;
+      session_->cancel();
+      session_->wait_closed();
+    }
+  }
+
+  bool push(nb::handle item) {
+    RunTicket ticket;  // the push may process the item right here, with the GIL released
+    Value v = from_python(item);
+    Session::PushResult r;
+    {
+      nb::gil_scoped_release release;
+      r = session_->try_push(std::move(v));
+    }
+    if (r == Session::PushResult::kClosed) raise_closed();
+    return r == Session::PushResult::kAccepted;
+  }
+
+  void end() {
+    RunTicket ticket;
+    nb::gil_scoped_release release;
+    session_->end();
+  }
+
+  nb::tuple pop() {
+    Value v;
+    switch (session_->try_pop(&v)) {
+      case Session::PopResult::kItem: return nb::make_tuple("item", to_python(v));
+      case Session::PopResult::kEmpty: return nb::make_tuple("empty", nb::none());
+      case Session::PopResult::kEnd: return nb::make_tuple("end", nb::none());
+      case Session::PopResult::kError: {
+        Status error = session_->error();
+        if (error.code() == StatusCode::kCancelled) return nb::make_tuple("end", nb::none());
+        raise_status(error);
+      }
+    }
+    return nb::make_tuple("empty", nb::none());
+  }
+
+  void cancel() {
+    nb::gil_scoped_release release;
+    session_->cancel();
+    session_->wait_closed();
+  }
+
+  void set_notify(nb::handle fn) {
+    PyObject* old;
+    {
+      std::lock_guard lock(target_->mutex);
+      old = target_->fn;
+      target_->fn = fn.is_none() ? nullptr : fn.ptr();
+      Py_XINCREF(target_->fn);
+    }
+    Py_XDECREF(old);
+  }
+
+  nb::dict metrics() const {
+    SessionMetrics m = session_->metrics();
+    auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+    nb::dict d;
+    d["state"] = m.state;
+    d["items_in"] = m.items_in;
+    d["items_out"] = m.items_out;
+    d["queued"] = m.queued;
+    d["pending_outputs"] = m.pending_outputs;
+    nb::dict latency;
+    latency["p50"] = us(m.latency_ns_p50);
+    latency["p99"] = us(m.latency_ns_p99);
+    latency["p999"] = us(m.latency_ns_p999);
+    latency["count"] = m.latency_count;
+    d["latency_us"] = latency;
+    nb::list nodes;
+    for (const auto& n : m.nodes) {
+      nb::dict nd;
+      nd["id"] = n.id;
+      nd["node_type"] = n.node_type;
+      nd["items_in"] = n.items_in;
+      nd["items_out"] = n.items_out;
+      nd["errors"] = n.errors;
+      nb::dict t;
+      t["p50"] = us(n.process_ns_p50);
+      t["p99"] = us(n.process_ns_p99);
+      nd["process_us"] = t;
+      nodes.append(nd);
+    }
+    d["nodes"] = nodes;
+    return d;
+  }
+
+  std::string metrics_json() const { return session_->metrics().to_json(); }
+
+  int traverse(visitproc visit, void* arg) const {
+    Py_VISIT(compiled_.ptr());
+    Py_VISIT(target_->fn);
+    return 0;
+  }
+  void clear() { set_notify(nb::none()); }
+
+ private:
+  [[noreturn]] void raise_closed() {
+    Status error = session_->error();
+    if (!error.ok() && error.code() != StatusCode::kCancelled) raise_status(error);
+    throw nb::builtin_exception(nb::exception_type::runtime_error,
+                                error.ok() ? "the session's input has ended" : "the session was cancelled");
+  }
+
+  nb::object compiled_;  // keeps the graph's Python nodes (and the graph) alive
+  std::shared_ptr<NotifyTarget> target_ = std::make_shared<NotifyTarget>();
+  std::shared_ptr<Session> session_;
+};
+
+int native_session_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<NativeSession>(self)->traverse(visit, arg);
+}
+
+int native_session_clear(PyObject* self) {
+  nb::inst_ptr<NativeSession>(self)->clear();
+  return 0;
+}
+
+PyType_Slot native_session_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(native_session_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(native_session_clear)},
+    {0, nullptr},
+};
+
+}  // namespace
+
+void bind_native_session(nb::module_& m) {
+  nb::class_<NativeSession>(m, "NativeSession", nb::type_slots(native_session_slots),
+                            "A compiled pipeline running on a stream (docs/SESSIONS.md).")
+      .def(nb::init<nb::handle, size_t, bool>(), "compiled"_a, "capacity"_a = 64, "threaded"_a = false)
+      .def("push", &NativeSession::push, "item"_a, "False when the session is full (nothing was taken).")
+      .def("end", &NativeSession::end)
+      .def("pop", &NativeSession::pop, "(\"item\", x) | (\"empty\", None) | (\"end\", None); raises the session's error.")
+      .def("cancel", &NativeSession::cancel)
+      .def("set_notify", &NativeSession::set_notify, "fn"_a.none())
+      .def("metrics", &NativeSession::metrics)
+      .def("metrics_json", &NativeSession::metrics_json);
+}
+
+}  // namespace remotemedia::py
