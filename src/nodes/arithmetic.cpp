@@ -78,9 +78,11 @@ bool int_floor_div(T a, T b, T* out) {
   return true;
 }
 
-// CPython's _float_div_mod (and numpy's npy_divmod), computed in F. b != 0.
+// CPython's _float_div_mod (and numpy's npy_floor_divide), computed in F. A zero b reaches here only
+// when a nonzero operand underflowed to zero in float32, where numpy gives a / b.
 template <typename F>
 F floor_div_impl(F a, F b) {
+  if (b == 0) return a / b;
   F mod = std::fmod(a, b);
   F div = (a - mod) / b;
   if (mod != 0) {

@@ -618,7 +618,9 @@ const char* const kTypedExpressions[] = {
     "item * 3037000500", "item + 9223372036854775000", "item - -9223372036854775000", "(item + 1) * (item - 1)",
     "not (item > 2 or item < -2)", "item * 1.5 > item", "round(item / 3)", "int(item * 1e10)",
     "item % 3 == 0 or 1 / item > 0", "item > 0 and 100 // item > 3", "True + item", "item * True",
-    "item // 0", "item % 0.0",
+    "item // 0", "item % 0.0", "item % 3", "item % 0.1", "item // 0.1", "item % -7.5", "item // -3",
+    "item % 1e-300", "item % 1e300", "item // 3 == 2", "item % 3.0 == 0 and item > 10",
+    "3.5 % item", "-2 // item", "item % (item - 1)", "item < 9007199254740993", "9007199254740993 >= item",
 };
 
 std::vector<Value> numeric_items(ValueKind kind, std::mt19937_64& rng, size_t n) {
@@ -737,6 +739,39 @@ TEST(ExpressionTyped, DivisionByAConstantIsExactForEveryDivisor) {
         }
         ASSERT_EQ(out[i].as_int(), std::string(op) == " // " ? q : r) << x << op << d;
       }
+    }
+  }
+}
+
+// The typed float % and // compute fmod without the C library's loop (an exact two-product); the
+// evaluator uses fmod itself. Divisors and items across the whole range, signs and magnitudes.
+TEST(ExpressionTyped, FloatModuloAndFloorDivisionMatchFmod) {
+  std::mt19937_64 rng(5);
+  auto random_double = [&](int lo_exp, int hi_exp) {
+    const double mantissa = 1.0 + static_cast<double>(rng() >> 12) * 0x1p-52;
+    const int e = lo_exp + static_cast<int>(rng() % static_cast<uint64_t>(hi_exp - lo_exp + 1));
+    return (rng() & 1 ? -1.0 : 1.0) * std::ldexp(mantissa, e);
+  };
+  std::vector<Value> items;
+  for (int i = 0; i < 3000; ++i) items.push_back(Value::real(random_double(-60, 80)));
+  for (int i = 0; i < 300; ++i) items.push_back(Value::real(random_double(-1074, 1023)));
+  for (double x : {0.0, -0.0, 1.0, -1.0, 3.0, 6.0, -6.0, 0.1, 1e-320, 4503599627370495.5, 9007199254740993.0}) {
+    items.push_back(Value::real(x));
+  }
+  std::vector<double> divisors = {3.0, -3.0, 0.1, -0.1, 0.7, 1.0, 2.0, 1e-300, 1e300, 0x1p-500, 0x1p500, 5e-324};
+  for (int i = 0; i < 40; ++i) divisors.push_back(random_double(-40, 40));
+  char text[64];
+  for (double d : divisors) {
+    for (const char* op : {"%", "//"}) {
+      std::snprintf(text, sizeof text, "item %s %.17g", op, d);
+      std::string expr = text;
+      if (d < 0) {
+        std::snprintf(text, sizeof text, "item %s (%.17g)", op, d);
+        expr = text;
+      }
+      Expression e = parse(expr);
+      ASSERT_TRUE(e.has_typed_program(ValueKind::kFloat)) << expr;
+      expect_batches_agree(e, items);
     }
   }
 }

@@ -435,6 +435,8 @@ def _unparse(node: tuple, context: int = 0) -> str:
         return node[1] + "(" + ", ".join(_unparse(e) for e in node[2]) + ")"
     if kind == "postfix":
         text = _unparse(node[1], _PREC_ATOM)
+        if node[1][0] == "const" and type(node[1][1]) is int:
+            text = f"({text})"  # 0.x would read as the number "0." then x
         for trailer_kind, arg in node[2]:
             text += "." + arg if trailer_kind == "field" else "[" + _unparse(arg) + "]"
         return text
@@ -1006,6 +1008,18 @@ def _compile_compare(node: tuple) -> Evaluator:
     if len(ops) == 1:
         left, right, op = operands[0], operands[1], ops[0]
         fast = _FAST_ORDER.get(op)
+        right_node = node[1][1]
+        if fast is not None and right_node[0] == "const" and type(right_node[1]) in (int, float):
+            b = right_node[1]  # a literal: an int is within int64
+
+            def evaluate_constant(item: Any) -> bool:
+                a = item if left is _identity else left(item)
+                ta = type(a)
+                if ta is float or (ta is int and INT64_MIN <= a <= INT64_MAX):
+                    return fast(a, b)
+                return _compare(op, a, b)
+
+            return evaluate_constant
         if fast is not None:
             # Floats, and ints within int64, compare as Python does; anything else takes the rules.
             def evaluate(item: Any) -> bool:
@@ -1036,42 +1050,72 @@ def _compile_compare(node: tuple) -> Evaluator:
 
 def _compile_binary(node: tuple) -> Evaluator:
     operands = [_compile(e) for e in node[1]]
-    ops = node[2]
     steps = []
-    for op, operand_node, operand in zip(ops, node[1][1:], operands[1:]):
-        constant = operand_node[1] if operand_node[0] == "const" else None
-        prepared = None
-        if type(constant) in (int, float):  # a constant operand: the Calculator's checks, once
-            prepared = _arithmetic(op, constant)
-        steps.append((op, operand, prepared, _fast_binary(op, constant)))
+    for op, operand_node, operand in zip(node[2], node[1][1:], operands[1:]):
+        steps.append(_binary_step(op, operand, operand_node))
     first = operands[0]
+    if len(steps) == 1:
+        step = steps[0]
+        if first is _identity:
+            return lambda item: step(item, item)
+        return lambda item: step(first(item), item)
 
     def evaluate(item: Any) -> Any:
         v = first(item)
-        for op, operand, prepared, fast in steps:
-            b = operand(item)
-            if fast is not None and type(v) is int and type(b) is int:
-                r = fast(v, b)
-                if (
-                    INT64_MIN <= r <= INT64_MAX
-                    and INT64_MIN <= v <= INT64_MAX
-                    and INT64_MIN <= b <= INT64_MAX
-                ):
-                    v = r
-                    continue
-            elif fast is not None and type(v) is float and type(b) is float:
-                v = fast(v, b)
-                continue
-            v = binary(op, v, b, prepared)
+        for step in steps:
+            v = step(v, item)
         return v
 
     return evaluate
 
 
-def _fast_binary(op: str, constant: Any) -> Callable[[Any, Any], Any] | None:
-    """The operators whose int-by-int result within int64, and float-by-float result, is exactly
-    Python's own (no error to raise)."""
-    return {"+": operator.add, "-": operator.sub, "*": operator.mul}.get(op)
+_FAST_OPS = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod,
+}  # fmt: skip
+
+
+def _binary_step(op: str, operand: Evaluator, operand_node: tuple) -> Callable[[Any, Any], Any]:
+    """``v op operand(item)``. Ints within int64 with an int64 result, and floats, take Python's
+    own operator where it is exactly the rule (no zero divisor; not ``**``); the rest the rules,
+    with the Calculator's checks made once for a constant operand."""
+    fast = _FAST_OPS.get(op)
+    divides = op in ("/", "//", "%")
+    constant = operand_node[1] if operand_node[0] == "const" else None
+    if type(constant) in (int, float):
+        prepared = _arithmetic(op, constant)
+        b, tb = constant, type(constant)
+        if fast is None or (divides and not constant):
+            return lambda v, item: binary(op, v, b, prepared)
+
+        def step_constant(v: Any, item: Any) -> Any:
+            tv = type(v)
+            if tv is tb:
+                if tv is float:
+                    return fast(v, b)
+                if INT64_MIN <= v <= INT64_MAX:
+                    r = fast(v, b)
+                    if type(r) is float or INT64_MIN <= r <= INT64_MAX:
+                        return r
+            return binary(op, v, b, prepared)
+
+        return step_constant
+    if fast is None:
+        return lambda v, item: binary(op, v, operand(item), None)
+
+    def step(v: Any, item: Any) -> Any:
+        b = operand(item)
+        tv = type(v)
+        if tv is type(b) and (tv is float or tv is int) and (b or not divides):
+            if tv is float:
+                return fast(v, b)
+            if INT64_MIN <= v <= INT64_MAX and INT64_MIN <= b <= INT64_MAX:
+                r = fast(v, b)
+                if type(r) is float or INT64_MIN <= r <= INT64_MAX:
+                    return r
+        return binary(op, v, b, None)
+
+    return step
 
 
 def _compile_call(node: tuple) -> Evaluator:
