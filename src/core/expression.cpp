@@ -7,6 +7,7 @@
 #include "remotemedia/expression.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -2188,6 +2189,18 @@ Value typed_value(TType type, int64_t bits) {
 template <typename Typed, typename Generic>
 Status drive_values(const Program& p, const std::vector<Value>& items, bool truth, Typed&& typed,
                     Generic&& generic, size_t* failed_at) {
+  return drive_values(
+      p, items, truth, typed,
+      [&](size_t first, int n, const int64_t* result, const TypedProgram& tp) {
+        for (int k = 0; k < n; ++k) typed(first + k, result[k], tp);
+      },
+      generic, failed_at);
+}
+
+// As above; `typed_run(first, n, results, program)` takes a run of items none of which is bad.
+template <typename Typed, typename TypedRun, typename Generic>
+Status drive_values(const Program& p, const std::vector<Value>& items, bool truth, Typed&& typed,
+                    TypedRun&& typed_run, Generic&& generic, size_t* failed_at) {
   std::unique_ptr<Registers> regs[kTypeCount];
   const size_t count = items.size();
   const Value* v = items.data();
@@ -2231,7 +2244,7 @@ Status drive_values(const Program& p, const std::vector<Value>& items, bool trut
     int64_t any_bad = 0;
     for (int k = 0; k < n; ++k) any_bad |= bad[k];
     if (!any_bad) {
-      for (int k = 0; k < n; ++k) typed(i + k, result[k], *tp);
+      typed_run(i, n, result, *tp);
     } else {
       for (int k = 0; k < n; ++k) {
         if (!bad[k]) {
@@ -2337,6 +2350,19 @@ Status Expression::evaluate_batch(std::vector<Value>& items, size_t* failed_at) 
       p, items, /*truth=*/false,
       [&](size_t i, int64_t bits, const TypedProgram& tp) {
         items[i] = expression_internal::typed_value(tp.result_type, bits);
+      },
+      [&](size_t first, int n, const int64_t* bits, const TypedProgram& tp) {
+        Value* out = items.data() + first;
+        switch (tp.result_type) {
+          case TType::kInt: for (int k = 0; k < n; ++k) out[k] = Value::integer(bits[k]); break;
+          case TType::kBool: for (int k = 0; k < n; ++k) out[k] = Value::boolean(bits[k] != 0); break;
+          case TType::kFloat:
+            for (int k = 0; k < n; ++k) out[k] = Value::real(std::bit_cast<double>(bits[k]));
+            break;
+          default:
+            for (int k = 0; k < n; ++k) out[k] = expression_internal::typed_value(tp.result_type, bits[k]);
+            break;
+        }
       },
       [&](size_t i) {
         Value v;
