@@ -81,7 +81,7 @@ bool same(const Value& a, const Value& b) {
       const NDArray& x = a.as_array();
       const NDArray& y = b.as_array();
       return x.dtype() == y.dtype() && x.shape() == y.shape() && x.numpy_scalar() == y.numpy_scalar() &&
-             std::memcmp(x.data(), y.data(), x.nbytes()) == 0;
+             (x.nbytes() == 0 || std::memcmp(x.data(), y.data(), x.nbytes()) == 0);
     }
     case ValueKind::kObject:
       if (a.as_object().is_big_integer() && b.as_object().is_big_integer()) {
