@@ -108,6 +108,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Runs queued work until there is none it may do; the caller owns `busy_`.
   void process_loop();
   void close_nodes();
+  void finish();
   // Claims `busy_` when work is waiting and nobody runs it; true when claimed.
   bool claim_locked();
   void schedule();

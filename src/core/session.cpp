@@ -198,6 +198,18 @@ void Session::close_nodes() {
   closed_ = true;
 }
 
+// The session is over (ended and flushed, failed or cancelled): close the nodes, let go of busy_,
+// wake whoever waits.
+void Session::finish() {
+  close_nodes();
+  {
+    std::lock_guard lock(mutex_);
+    busy_ = false;
+  }
+  changed_.notify_all();
+  notify();
+}
+
 void Session::process_loop() {
   std::vector<Value> produced;
   for (;;) {
@@ -218,13 +230,7 @@ void Session::process_loop() {
       }
     }
     if (stop) {
-      close_nodes();
-      {
-        std::lock_guard lock(mutex_);
-        busy_ = false;
-      }
-      changed_.notify_all();
-      notify();
+      finish();
       break;
     }
     produced.clear();
@@ -254,13 +260,7 @@ void Session::process_loop() {
       }
     }
     if (flush || !s.ok()) {
-      close_nodes();
-      {
-        std::lock_guard lock(mutex_);
-        busy_ = false;
-      }
-      changed_.notify_all();
-      notify();
+      finish();
       break;
     }
     changed_.notify_all();
