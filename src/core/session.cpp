@@ -134,10 +134,11 @@ void Session::cancel() {
 
 Session::PopResult Session::try_pop(Value* out) {
   PopResult result;
-  bool resume = false;
+  bool resume = false, room_again = false;
   {
     std::lock_guard lock(mutex_);
     if (!outputs_.empty()) {
+      room_again = held_locked() >= options_.capacity;  // a sender may be waiting for this
       *out = std::move(outputs_.front());
       outputs_.pop_front();
       result = PopResult::kItem;
@@ -152,6 +153,7 @@ Session::PopResult Session::try_pop(Value* out) {
   }
   if (resume) schedule();
   if (result == PopResult::kItem) changed_.notify_all();  // a blocked push may go on
+  if (room_again) notify();
   return result;
 }
 
