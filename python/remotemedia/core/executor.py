@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import time
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from remotemedia.core import graph
@@ -24,7 +25,7 @@ from remotemedia.core.manifest import Connection, Manifest, NodeSpec
 from remotemedia.core.node import Node, ToPort
 from remotemedia.errors import GraphError, NodeValueError, annotate_node_exception
 
-__all__ = ["PipelineRun", "execute"]
+__all__ = ["PipelineRun", "GraphDelivery", "execute"]
 
 Edge = tuple  # (from, to) or (from, to, from_port); a port of None is the node's only port
 
@@ -330,34 +331,91 @@ async def _through(stages: Sequence[_Stage], items: list) -> tuple[list, BaseExc
 
 
 async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: list) -> list:
-    # The graph helpers of remotemedia.core.graph work on a Manifest.
-    manifest = Manifest(
-        nodes=[NodeSpec(s.node.name, s.node.node_type, index=i) for i, s in enumerate(stages)],
-        connections=[Connection(c[0], c[1], index=j) for j, c in enumerate(connections)],
-    )
-    by_name = {s.node.name: s for s in stages}
-    for name, successors in graph.successors(manifest).items():
-        by_name[name].successors = [by_name[t] for t in successors]
-    for s in stages:
-        if len(s.ports) > 1:
-            s.port_successors = {port: [] for port in s.ports}
-    for c in connections:
-        stage = by_name[c[0]]
-        if stage.port_successors is not None:
-            port = c[2] if len(c) > 2 and c[2] is not None else stage.ports[0]
-            stage.port_successors[port].append(by_name[c[1]])
-    flush_order = [by_name[name] for name in graph.topological_order(manifest)]
-    sources = [by_name[name] for name in graph.sources(manifest)]
     result: list = []
-    # Depth-first delivery with an explicit stack (a deep graph must not hit the recursion limit):
-    # the top is the next (stage, item) to process. A stage's failure is pushed beneath the
-    # deliveries of the outputs it made before failing, so those go on first and an error they
-    # cause downstream wins, as in _through. A generator's outputs are collected before they go
-    # on; the order and the winning error are the same as if each went on as it was yielded.
-    stack: list[tuple[Any, Any]] = []
-    to_result = object()  # a stack entry that appends its item to the result
+    delivery = GraphDelivery(stages, connections, result.extend)
+    for item in items:
+        await delivery.item(item)
+    await delivery.end()
+    return result
 
-    def send(stage: _Stage, outputs: list, exc: BaseException | None) -> None:
+
+_TO_SINK = object()  # a stack entry of GraphDelivery that hands its item to the sink
+
+#: ``GraphDelivery.observe(stage, inputs, outputs, error, elapsed_ns)``: called after each
+#: ``process`` call (``elapsed_ns`` its duration) and each ``flush`` (``inputs`` 0, ``elapsed_ns``
+#: None), before what it emitted goes on.
+Observer = Callable[[_Stage, int, list, "BaseException | None", "int | None"], None]
+
+
+class GraphDelivery:
+    """Item-at-a-time, depth-first delivery through a graph of stages (docs/SEMANTICS.md): the
+    order of a graph run, one input item at a time, so that a streaming session and ``run``
+    share it.
+
+    ``item(x)`` sends one input item to each source in node order; whatever a node emits goes at
+    once, on its port, to each successor of that port in connection order (from a port without
+    connections, to ``sink``) before the node sees its next item. ``end()`` flushes the nodes in
+    topological order; what a flush emits travels the same way. ``sink(outputs)`` receives the
+    outputs that leave the graph, a list at a time, in order. The first error in item-at-a-time
+    order is raised, after ``sink`` has received every output that came before it; after an
+    error the delivery must not be used again. ``connections`` must form a valid graph over the
+    stages (what ``PipelineRun`` holds); a chain is a graph too.
+    """
+
+    __slots__ = ("sink", "observe", "_sources", "_flush_order", "_stack")
+
+    def __init__(
+        self,
+        stages: list[_Stage],
+        connections: Sequence[Edge],
+        sink: Callable[[list], Any],
+        observe: Observer | None = None,
+    ) -> None:
+        # The graph helpers of remotemedia.core.graph work on a Manifest.
+        manifest = Manifest(
+            nodes=[NodeSpec(s.node.name, s.node.node_type, index=i) for i, s in enumerate(stages)],
+            connections=[Connection(c[0], c[1], index=j) for j, c in enumerate(connections)],
+        )
+        by_name = {s.node.name: s for s in stages}
+        for name, successors in graph.successors(manifest).items():
+            by_name[name].successors = [by_name[t] for t in successors]
+        for s in stages:
+            if len(s.ports) > 1:
+                s.port_successors = {port: [] for port in s.ports}
+        for c in connections:
+            stage = by_name[c[0]]
+            if stage.port_successors is not None:
+                port = c[2] if len(c) > 2 and c[2] is not None else stage.ports[0]
+                stage.port_successors[port].append(by_name[c[1]])
+        self._flush_order = [by_name[name] for name in graph.topological_order(manifest)]
+        self._sources = [by_name[name] for name in graph.sources(manifest)]
+        self.sink = sink
+        self.observe = observe
+        # Depth-first delivery with an explicit stack (a deep graph must not hit the recursion
+        # limit): the top is the next (stage, item) to process. A stage's failure is pushed
+        # beneath the deliveries of the outputs it made before failing, so those go on first and
+        # an error they cause downstream wins, as in _through. A generator's outputs are
+        # collected before they go on; the order and the winning error are the same as if each
+        # went on as it was yielded.
+        self._stack: list[tuple[Any, Any]] = []
+
+    async def item(self, item: Any) -> None:
+        """Deliver one input item through the graph."""
+        self._stack.extend((source, item) for source in reversed(self._sources))
+        await self._deliver()
+
+    async def end(self) -> None:
+        """End of input: flush every node in topological order."""
+        observe = self.observe
+        for stage in self._flush_order:
+            outputs, exc = await stage.flush()
+            if observe is not None:
+                observe(stage, 0, outputs, exc, None)
+            self._send(stage, outputs, exc)
+            await self._deliver()
+
+    def _send(self, stage: _Stage, outputs: list, exc: BaseException | None) -> None:
+        stack = self._stack
         if exc is not None:
             stack.append((None, exc))
         if stage.port_successors is not None:  # route each output by its port
@@ -365,31 +423,33 @@ async def _run_graph(stages: list[_Stage], connections: Sequence[Edge], items: l
                 port, item = output if isinstance(output, ToPort) else (stage.ports[0], output)
                 successors = stage.port_successors[port]
                 if not successors:
-                    stack.append((to_result, item))
+                    stack.append((_TO_SINK, item))
                 for successor in reversed(successors):
                     stack.append((successor, item))
             return
         if not stage.successors:
-            result.extend(outputs)
+            if outputs:
+                self.sink(outputs)
             return
         for output in reversed(outputs):
             for successor in reversed(stage.successors):
                 stack.append((successor, output))
 
-    async def deliver() -> None:
+    async def _deliver(self) -> None:
+        stack = self._stack
+        observe = self.observe
+        send = self._send
         while stack:
             stage, item = stack.pop()
             if stage is None:
                 raise item
-            if stage is to_result:
-                result.append(item)
+            if stage is _TO_SINK:
+                self.sink([item])
                 continue
-            send(stage, *await stage.process_all((item,)))
-
-    for item in items:
-        stack.extend((source, item) for source in reversed(sources))
-        await deliver()
-    for stage in flush_order:
-        send(stage, *await stage.flush())
-        await deliver()
-    return result
+            if observe is None:
+                send(stage, *await stage.process_all((item,)))
+            else:
+                started = time.perf_counter_ns()
+                outputs, exc = await stage.process_all((item,))
+                observe(stage, 1, outputs, exc, time.perf_counter_ns() - started)
+                send(stage, outputs, exc)

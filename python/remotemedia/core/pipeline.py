@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-from typing import Any, Coroutine, Iterable, NamedTuple, Sequence
+from typing import Any, AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from remotemedia.core import registry
 from remotemedia.core.executor import PipelineRun
 from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node, Port
+from remotemedia.core import session as _session
 from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError
 
 __all__ = ["Pipeline", "Placement", "RUNTIMES"]
@@ -198,6 +199,35 @@ class Pipeline:
             return asyncio.run(run)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
             return worker.submit(asyncio.run, run).result()
+
+    # ------------------------------------------------------------------------------- sessions
+
+    def session(self, runtime: str = "auto", capacity: int = 64) -> _session.Session:
+        """A streaming session for asyncio (docs/SESSIONS.md): ``async with pipeline.session()
+        as s``, then ``await s.send(x)``, ``await s.end()``, ``async for out in s``. Outputs equal
+        ``run(all items)``; ``capacity`` bounds the items it holds (sent, not processed, plus
+        outputs not consumed). The nodes are initialized when it opens and cleaned up when it
+        closes. Python nodes are this pipeline's own instances: one session at a time per
+        pipeline when they hold state."""
+        return _session.Session(self, runtime, capacity)
+
+    def sync_session(self, runtime: str = "auto", capacity: int = 64) -> _session.SyncSession:
+        """``session`` for synchronous callers: ``with pipeline.sync_session() as s``, then
+        ``s.send(x)``, ``s.end()``, ``for out in s``."""
+        return _session.SyncSession(self, runtime, capacity)
+
+    def stream(
+        self, items: Iterable[Any] | AsyncIterable[Any], *, runtime: str = "auto", capacity: int = 64
+    ) -> AsyncIterator[Any]:
+        """``async for out in pipeline.stream(items)``: the outputs of ``items`` (an iterable or
+        an async iterable) as they come, from a session that a producer task feeds while the
+        caller consumes. Leaving the loop early cancels the session."""
+        return _session.stream(self, items, runtime=runtime, capacity=capacity)
+
+    def stream_sync(self, items: Iterable[Any], *, runtime: str = "auto", capacity: int = 64) -> Iterator[Any]:
+        """``for out in pipeline.stream_sync(items)``: ``stream`` for synchronous callers, in this
+        thread."""
+        return _session.stream_sync(self, items, runtime=runtime, capacity=capacity)
 
     def _compiled(self, runtime: str) -> Any:
         """The native CompiledPipeline to run, or None to run on the Python executor (asked for,
