@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 # C++ toolchain and libraries, from Debian's packages.
-APT_PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+# libsoxr (resampling) and libsndfile (WAV, FLAC, Ogg) are the audio nodes' libraries.
+APT_PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+              libsoxr-dev libsndfile1-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,9 +24,16 @@ fi
 
 # Python packages, from PyPI: build requirements (we build without isolation so the build
 # directory is reused) and test requirements.
+# soxr and soundfile are the Python executor's audio libraries (and the baseline the benchmarks
+# compare against); onnxruntime runs the Silero VAD model, pocketsphinx carries the speech-to-text
+# model; tqdm draws the CLI's progress bar.
 PIP_PACKAGES=("numpy>=1.26" "nanobind>=2.4" "scikit-build-core>=0.10" "pytest>=8" "pytest-asyncio>=0.23"
-              "hypothesis>=6.100" "jsonschema>=4.20")
-if ! "$PY" - "${PIP_PACKAGES[@]}" <<'PYEOF'
+              "hypothesis>=6.100" "jsonschema>=4.20" "soxr>=0.5" "soundfile>=0.12" "onnxruntime>=1.16"
+              "pocketsphinx>=5" "tqdm>=4.60")
+# silero-vad is installed for the model files it ships; its declared dependency on torch (gigabytes)
+# is not needed to run that model with onnxruntime, so it goes in without dependencies.
+PIP_NODEPS=("silero-vad>=5")
+if ! "$PY" - "${PIP_PACKAGES[@]}" "${PIP_NODEPS[@]}" <<'PYEOF'
 import sys
 from importlib.metadata import version, PackageNotFoundError
 from packaging.requirements import Requirement
@@ -39,6 +48,7 @@ PYEOF
 then
   echo "setup: installing Python packages"
   "$PY" -m pip install -q --upgrade "${PIP_PACKAGES[@]}" packaging
+  "$PY" -m pip install -q --upgrade --no-deps "${PIP_NODEPS[@]}"
 fi
 
 # The Python package with its native module (editable: python/ is imported in place).

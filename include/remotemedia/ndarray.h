@@ -37,6 +37,7 @@ const char* dtype_name(DType dtype);
 
 template <typename T>
 struct DTypeOf;
+template <> struct DTypeOf<int16_t> { static constexpr DType value = DType::kInt16; };
 template <> struct DTypeOf<int32_t> { static constexpr DType value = DType::kInt32; };
 template <> struct DTypeOf<int64_t> { static constexpr DType value = DType::kInt64; };
 template <> struct DTypeOf<float> { static constexpr DType value = DType::kFloat32; };

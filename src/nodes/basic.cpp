@@ -219,11 +219,21 @@ void register_basic_nodes(Registry& registry) {
   });
 }
 
-void register_flow_nodes(Registry& registry);  // src/nodes/flow.cpp
+void register_flow_nodes(Registry& registry);            // src/nodes/flow.cpp
+void register_audio_basic_nodes(Registry& registry);     // src/nodes/audio_basic.cpp
+void register_audio_resample_nodes(Registry& registry);  // src/nodes/audio_resample.cpp
+void register_audio_frame_nodes(Registry& registry);     // src/nodes/audio_frames.cpp
+void register_audio_analysis_nodes(Registry& registry);  // src/nodes/audio_analysis.cpp
+void register_audio_file_nodes(Registry& registry);      // src/nodes/audio_files.cpp
 
 void register_builtin_nodes(Registry& registry) {
   register_basic_nodes(registry);
   register_flow_nodes(registry);
+  register_audio_basic_nodes(registry);
+  register_audio_resample_nodes(registry);
+  register_audio_frame_nodes(registry);
+  register_audio_analysis_nodes(registry);
+  register_audio_file_nodes(registry);
 }
 
 }  // namespace remotemedia

@@ -44,6 +44,19 @@ const Numpy& numpy() {
   return np;
 }
 
+// remotemedia.core.audio.Audio and its binding constructor, set by register_audio_class (from
+// remotemedia._native at import); until then Audio objects travel as opaque objects.
+struct AudioClass {
+  PyTypeObject* type = nullptr;
+  PyObject* from_native = nullptr;
+  PyObject* samples = nullptr;  // interned attribute names
+  PyObject* sample_rate = nullptr;
+  PyObject* layout = nullptr;
+  PyObject* interleaved = nullptr;
+  PyObject* planar = nullptr;
+};
+AudioClass g_audio;  // written once with the GIL held, before any conversion of audio
+
 Value opaque(PyObject* o, bool big_integer = false) {
   return Value::object(Ref<OpaqueObject>(new PyObjectHandle(o, big_integer)));
 }
@@ -132,6 +145,33 @@ Ref<NDArray> array_from_numpy(PyObject* o, bool numpy_scalar, bool is_source) {
   return NDArray::wrap(dtype, std::move(shape), arr.data(), keeper, is_source, numpy_scalar);
 }
 
+// An Audio object as an AudioBuffer over the same samples; an empty Value when it is malformed
+// (mutated after construction), and it then travels as an opaque object.
+Value audio_from_python(PyObject* o) {
+  nb::object samples = nb::steal(PyObject_GetAttr(o, g_audio.samples));
+  nb::object rate = nb::steal(PyObject_GetAttr(o, g_audio.sample_rate));
+  nb::object layout = nb::steal(PyObject_GetAttr(o, g_audio.layout));
+  if (!samples.is_valid() || !rate.is_valid() || !layout.is_valid() || !PyLong_Check(rate.ptr()) ||
+      Py_TYPE(samples.ptr()) != numpy().ndarray) {
+    PyErr_Clear();
+    return Value();
+  }
+  const long long sample_rate = PyLong_AsLongLong(rate.ptr());
+  if (sample_rate == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return Value();
+  }
+  Ref<NDArray> a = array_from_numpy(samples.ptr(), /*numpy_scalar=*/false, /*is_source=*/true);
+  if (!a) return Value();
+  const ChannelLayout l =
+      PyObject_RichCompareBool(layout.ptr(), g_audio.planar, Py_EQ) == 1 ? ChannelLayout::kPlanar
+                                                                         : ChannelLayout::kInterleaved;
+  PyErr_Clear();
+  Result<Ref<AudioBuffer>> audio = AudioBuffer::make(std::move(a), sample_rate, l);
+  if (!audio.ok()) return Value();
+  return Value::audio(std::move(audio).value());
+}
+
 Value from_python_depth(PyObject* o, int depth) {
   PyTypeObject* t = Py_TYPE(o);
   if (o == Py_None) return Value::null();
@@ -179,6 +219,10 @@ Value from_python_depth(PyObject* o, int depth) {
     return Value::map(std::move(entries));
   }
   const Numpy& np = numpy();
+  if (t == g_audio.type && t != nullptr) {
+    Value a = audio_from_python(o);
+    return a.is_null() ? opaque(o) : a;
+  }
   if (t == np.ndarray) {
     Ref<NDArray> a = array_from_numpy(o, /*numpy_scalar=*/false, /*is_source=*/true);
     return a ? Value::array(std::move(a)) : opaque(o);
@@ -222,6 +266,20 @@ nb::object array_to_numpy(const NDArray& a) {
 
 void init_conversions() { (void)numpy(); }
 
+void register_audio_class(nb::handle cls) {
+  if (!PyType_Check(cls.ptr())) throw nb::type_error("register_audio_class expects a class");
+  AudioClass a;
+  a.type = reinterpret_cast<PyTypeObject*>(cls.inc_ref().ptr());  // kept for the process's life
+  a.from_native = PyObject_GetAttrString(cls.ptr(), "_from_native");
+  if (a.from_native == nullptr) throw nb::python_error();
+  a.samples = PyUnicode_InternFromString("samples");
+  a.sample_rate = PyUnicode_InternFromString("sample_rate");
+  a.layout = PyUnicode_InternFromString("layout");
+  a.interleaved = PyUnicode_InternFromString("interleaved");
+  a.planar = PyUnicode_InternFromString("planar");
+  g_audio = a;
+}
+
 Value from_python(nb::handle obj) { return from_python_depth(obj.ptr(), 0); }
 
 nb::object to_python(const Value& v) {
@@ -258,7 +316,17 @@ nb::object to_python(const Value& v) {
       if (!digits.empty()) return nb::steal(PyLong_FromString(digits.c_str(), nullptr, 10));
       throw nb::type_error(("a native object of type '" + v.type_name() + "' has no Python form").c_str());
     }
-    case ValueKind::kAudio: throw nb::type_error("audio values have no Python form yet");
+    case ValueKind::kAudio: {
+      if (g_audio.from_native == nullptr) throw nb::type_error("audio values need remotemedia.core.audio");
+      const AudioBuffer& a = v.as_audio();
+      nb::object samples = array_to_numpy(*a.samples());
+      nb::object rate = nb::steal(PyLong_FromLong(a.sample_rate()));
+      PyObject* layout = a.layout() == ChannelLayout::kPlanar ? g_audio.planar : g_audio.interleaved;
+      PyObject* args[] = {samples.ptr(), rate.ptr(), layout};
+      nb::object out = nb::steal(PyObject_Vectorcall(g_audio.from_native, args, 3, nullptr));
+      if (!out.is_valid()) throw nb::python_error();
+      return out;
+    }
   }
   return nb::none();
 }

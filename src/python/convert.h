@@ -15,6 +15,8 @@ namespace nb = nanobind;
 // could deadlock (one thread inside the import waiting for the GIL, another holding the GIL and
 // waiting for the guard).
 void init_conversions();
+// Makes remotemedia.core.audio.Audio cross as an AudioBuffer (and back); called once at import.
+void register_audio_class(nb::handle cls);
 
 // Never fails: whatever has no native model becomes an opaque PyObjectHandle.
 Value from_python(nb::handle obj);

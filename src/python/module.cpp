@@ -67,6 +67,9 @@ NB_MODULE(_runtime, m) {
   nb::set_leak_warnings(false);
 
   py::init_conversions();
+  // Audio objects cross as AudioBuffer; the class is plain Python (numpy only), so importing it
+  // here cannot come back to this module.
+  py::register_audio_class(nb::module_::import_("remotemedia.core.audio").attr("Audio"));
   py::PythonNode::init();
   py::install_worker_thread_hooks();
   py::bind_native_session(m);

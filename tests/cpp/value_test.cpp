@@ -59,7 +59,7 @@ TEST(NDArray, ElementAndRowViewsShareStorage) {
 
 TEST(Value, AudioCarriesRateAndLayout) {
   auto samples = NDArray::allocate(DType::kFloat32, {480, 2});
-  auto audio = make_ref<AudioBuffer>(samples, 48000, 2, ChannelLayout::kInterleaved);
+  auto audio = AudioBuffer::make(samples, 48000, ChannelLayout::kInterleaved).value();
   Value v = Value::audio(audio);
   EXPECT_EQ(v.as_audio().frames(), 480);
   EXPECT_DOUBLE_EQ(v.as_audio().duration_seconds(), 0.01);
