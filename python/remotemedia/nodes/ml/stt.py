@@ -1,0 +1,112 @@
+"""SpeechToTextNode: text of speech segments by PocketSphinx, with the model its wheel ships.
+
+A Python node (no native implementation); inside a native pipeline it gets the segments a native
+VAD cut (EnergyVAD) or SileroVAD's. The decoder loads the US English acoustic model, language
+model and pronunciation dictionary that the pocketsphinx package carries under
+``pocketsphinx.get_model_path()`` (nothing is downloaded), once per node; every utterance reuses it.
+docs/AUDIO.md says which other speech-to-text packages were considered and why this one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from remotemedia.core.audio import Audio
+from remotemedia.core.node import Node
+from remotemedia.core.params import ParamSpec
+from remotemedia.core.registry import register_node_type
+from remotemedia.errors import NodeTypeError
+from remotemedia.nodes.ml._audio_input import mono_samples, type_name
+
+__all__ = ["SpeechToTextNode", "pocketsphinx_model_paths"]
+
+_RATE = 16000
+_FRAMES_PER_SECOND = 100  # pocketsphinx's frame rate (frate), 10 ms frames
+_ALTERNATE = re.compile(r"\(\d+\)$")  # "the(2)": the dictionary's second pronunciation of "the"
+
+
+def pocketsphinx_model_paths() -> dict[str, str]:
+    """The acoustic model (hmm), language model (lm) and dictionary (dict) in the pocketsphinx wheel."""
+    try:
+        import pocketsphinx
+    except ImportError as exc:
+        raise ImportError("SpeechToTextNode needs pocketsphinx (pip install 'remotemedia[ml]')") from exc
+    root = pocketsphinx.get_model_path()
+    return {
+        "hmm": os.path.join(root, "en-us", "en-us"),
+        "lm": os.path.join(root, "en-us", "en-us.lm.bin"),
+        "dict": os.path.join(root, "en-us", "cmudict-en-us.dict"),
+    }
+
+
+@register_node_type(aliases=("SpeechToText",))
+class SpeechToTextNode(Node):
+    """Text ({"start", "end", "text", "words"}) of each speech segment or Audio item, 16 kHz mono, by PocketSphinx (Python)."""
+
+    PARAMS = (
+        ParamSpec("words", "bool", default=True,
+                  description="Add \"words\": [{\"word\", \"start\", \"end\"}] (seconds) to each result."),
+        ParamSpec("acoustic_model", "string",
+                  description="Directory of a PocketSphinx acoustic model (default: en-us from the wheel)."),
+        ParamSpec("language_model", "string",
+                  description="PocketSphinx language model file (default: en-us.lm.bin from the wheel)."),
+        ParamSpec("dictionary", "string",
+                  description="Pronunciation dictionary (default: cmudict-en-us.dict from the wheel)."),
+    )
+
+    _decoder: Any = None
+    _decoder_config: tuple | None = None
+
+    def initialize(self) -> None:
+        # The decoder takes a quarter of a second to load: it is built once and kept across runs
+        # of this node (rebuilt only if the model parameters changed).
+        c = self.config
+        paths = pocketsphinx_model_paths()
+        key = (c.get("acoustic_model") or paths["hmm"], c.get("language_model") or paths["lm"],
+               c.get("dictionary") or paths["dict"])
+        if self._decoder is None or self._decoder_config != key:
+            from pocketsphinx import Decoder
+
+            self._decoder = Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
+            self._decoder_config = key
+        self._offset = 0.0  # stream time of the next bare Audio item
+
+    def process(self, item: Any) -> dict[str, Any]:
+        if isinstance(item, Audio):
+            audio, start = item, self._offset
+            end = start + audio.duration
+            self._offset = end
+        elif isinstance(item, dict) and isinstance(item.get("audio"), Audio):
+            audio = item["audio"]
+            start = item.get("start", 0.0)
+            end = item.get("end", start + audio.duration)
+        else:
+            hint = (" (a segment without audio: give the VAD include_audio=true)"
+                    if isinstance(item, dict) and "audio" not in item else "")
+            raise NodeTypeError(
+                f"{self.node_type} expects audio or a segment {{\"start\", \"end\", \"audio\"}}, "
+                f"got {type_name(item)}{hint}"
+            )
+        samples = mono_samples(self.node_type, audio, (_RATE,))
+        if samples.dtype != np.int16:
+            samples = audio.to_dtype("int16").samples.reshape(-1)  # docs/AUDIO.md's float -> int rule
+
+        decoder = self._decoder
+        decoder.start_utt()
+        decoder.process_raw(np.ascontiguousarray(samples).tobytes(), no_search=False, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        result: dict[str, Any] = {"start": start, "end": end, "text": hyp.hypstr if hyp is not None else ""}
+        if self.config.get("words", True):
+            result["words"] = [
+                {"word": _ALTERNATE.sub("", seg.word),
+                 "start": start + seg.start_frame / _FRAMES_PER_SECOND,
+                 "end": start + (seg.end_frame + 1) / _FRAMES_PER_SECOND}
+                for seg in decoder.seg()
+                if not (seg.word.startswith("<") or seg.word.startswith("["))  # <s>, </s>, <sil>, [NOISE]
+            ]
+        return result
