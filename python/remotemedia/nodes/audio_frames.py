@@ -1,3 +1,130 @@
-"""Not written yet."""
+"""AudioChunkerNode: audio cut into chunks of exactly ``frames`` frames, whatever the sizes of the
+input's items; the remainder comes at end of input (short, or zero-padded to full length). The
+native node is src/nodes/audio_frames.cpp; docs/AUDIO.md states the rules both follow.
 
-__all__: list[str] = []
+A chunk inside one item is a view of the item's samples (a copy for planar audio of several
+channels, whose chunks are not contiguous); a chunk that is a whole item is the item itself; a
+chunk spanning items is joined from the pieces held back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from remotemedia.core.audio import Audio
+from remotemedia.core.node import Node
+from remotemedia.core.params import ParamSpec
+from remotemedia.core.registry import register_node_type
+from remotemedia.errors import NodeValueError
+from remotemedia.nodes.audio_resample import check_rate_and_channels, expect_audio
+
+__all__ = ["AudioChunkerNode"]
+
+
+def _shape_name(samples: np.ndarray, layout: str) -> str:
+    return "1-D mono" if samples.ndim == 1 else layout
+
+
+@register_node_type(aliases=("AudioChunker",))
+class AudioChunkerNode(Node):
+    """Cuts audio into chunks of exactly frames (or duration_ms) frames; the remainder comes at end of input."""
+
+    PARAMS = (
+        ParamSpec("frames", "int", description="Frames per chunk (at least 1); give this or duration_ms.",
+                  minimum=1),
+        ParamSpec("duration_ms", "number",
+                  description="Chunk length in milliseconds (more than 0), rounded to frames at the first "
+                              "item's rate; give this or frames."),
+        ParamSpec("pad", "bool", default=False, description="Zero-pad the last chunk to full length."),
+    )
+
+    @classmethod
+    def check_config(cls, params: dict) -> tuple[str, str] | None:
+        frames, duration = params.get("frames"), params.get("duration_ms")
+        if (frames is None) == (duration is None):
+            return ("" if frames is None else ".duration_ms"), "give exactly one of 'frames' and 'duration_ms'"
+        if duration is not None and not duration > 0:
+            return ".duration_ms", "parameter 'duration_ms' must be more than 0"
+        return None
+
+    def initialize(self) -> None:
+        self._frames = self.config.get("frames")  # fixed at the first item when given as duration_ms
+        self._pad = self.config.get("pad", False)
+        self._stream = None  # (rate, channels, dtype, ndim, layout) of the first item
+        self._pieces: list[np.ndarray] = []  # frames held back (views of items), fewer than a chunk
+        self._held = 0
+
+    def process(self, item: Any) -> Iterator[Audio]:
+        audio = expect_audio(item)
+        self._check_stream(audio)
+        samples = audio.samples
+        n = audio.frames
+        if n == 0:
+            return
+        size = self._frames
+        planar = samples.ndim == 2 and audio.layout == "planar"
+        pos = 0
+        if self._held:  # complete the chunk started by earlier items
+            pos = min(size - self._held, n)
+            self._pieces.append(samples[:, :pos] if planar else samples[:pos])
+            self._held += pos
+            if self._held < size:
+                return
+            yield self._join(size)
+        if pos == 0 and n == size:  # the item is a chunk
+            yield audio
+            return
+        rate, layout = audio.sample_rate, audio.layout
+        while n - pos >= size:
+            chunk = np.ascontiguousarray(samples[:, pos:pos + size]) if planar else samples[pos:pos + size]
+            yield Audio._from_native(chunk, rate, layout)
+            pos += size
+        if pos < n:
+            self._pieces.append(samples[:, pos:] if planar else samples[pos:])
+            self._held = n - pos
+
+    def flush(self) -> Iterator[Audio]:
+        if self._held:
+            yield self._join(self._frames if self._pad else self._held)
+
+    def _check_stream(self, audio: Audio) -> None:
+        samples = audio.samples
+        if self._stream is None:
+            self._stream = (audio.sample_rate, audio.channels, samples.dtype, samples.ndim, audio.layout)
+            if self._frames is None:
+                # duration_ms at this rate, as the native node computes it (one float product and
+                # quotient); Python's round() is half to even.
+                duration = self.config["duration_ms"]
+                x = float(duration) * audio.sample_rate / 1000
+                if x >= 2.0**63 or round(x) < 1:
+                    what = "too many frames" if x >= 2.0**63 else "less than one frame"
+                    raise NodeValueError(f"duration_ms {duration} at {audio.sample_rate} Hz is {what}")
+                self._frames = round(x)
+            return
+        rate, channels, dtype, ndim, layout = self._stream
+        check_rate_and_channels(audio, rate, channels)
+        if samples.dtype != dtype:
+            raise NodeValueError(f"sample type changed from {dtype.name} to {samples.dtype.name}")
+        if samples.ndim != ndim or (ndim == 2 and audio.layout != layout):
+            was = "1-D mono" if ndim == 1 else layout
+            raise NodeValueError(f"layout changed from {was} to {_shape_name(samples, audio.layout)}")
+
+    def _join(self, frames: int) -> Audio:
+        """The held pieces as one chunk of ``frames`` frames (zeros after them, when padding)."""
+        rate, channels, dtype, ndim, layout = self._stream
+        pieces = self._pieces
+        axis = 1 if ndim == 2 and layout == "planar" else 0
+        if frames > self._held:
+            shape = (frames,) if ndim == 1 else (channels, frames) if axis else (frames, channels)
+            out = np.zeros(shape, dtype)
+            if axis:
+                out[:, :self._held] = np.concatenate(pieces, axis=1)
+            else:
+                out[:self._held] = np.concatenate(pieces)
+        else:
+            out = np.concatenate(pieces, axis=axis)
+        self._pieces = []
+        self._held = 0
+        return Audio._from_native(out, rate, layout)
