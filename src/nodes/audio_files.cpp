@@ -264,6 +264,9 @@ sf_count_t write_frames(SNDFILE* f, const int32_t* p, sf_count_t n) { return sf_
 sf_count_t write_frames(SNDFILE* f, const float* p, sf_count_t n) { return sf_writef_float(f, p, n); }
 sf_count_t write_frames(SNDFILE* f, const double* p, sf_count_t n) { return sf_writef_double(f, p, n); }
 
+// Frames per libsndfile call, reading and writing (the Python side's _BLOCK_FRAMES).
+constexpr int64_t kBlockFrames = 1 << 16;
+
 // Frames per chunk: round(chunk_ms * rate / 1000), half to even as Python's round(), at least 1.
 int64_t chunk_frames(double chunk_ms, int64_t rate) {
   const double exact = chunk_ms * static_cast<double>(rate) / 1000.0;
@@ -309,7 +312,6 @@ class AudioFileSourceNode final : public Node {
   template <typename T>
   Status emit_chunks(const std::string& path, const SF_INFO& info, int64_t per_chunk, Emitter& out) {
     const int64_t channels = info.channels;
-    constexpr int64_t kBlockFrames = 1 << 16;
     std::vector<T> held;
     for (bool at_end = false; !at_end;) {
       held.clear();
@@ -364,16 +366,22 @@ class AudioFileSinkNode final : public Node {
     }
     if (audio->frames() == 0) return Status::OK();
     Ref<AudioBuffer> ready = to_layout(convert_audio(audio, spec_.subtype->natural), ChannelLayout::kInterleaved);
+    // In blocks: libsndfile's Vorbis encoder crashes on one very large write (a few million frames,
+    // in 1.2.0 and 1.2.2 alike); the Python sink writes the same blocks.
     const int64_t n = ready->frames();
-    const sf_count_t wrote = visit_sample_type(ready->dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      return write_frames(file_.get(), ready->samples()->data_as<T>(), n);
-    });
-    if (wrote != n) {
-      const std::string problem = file_.error();
-      return ValueError(write_error(path_, problem.empty() ? "short write" : problem));
+    const int64_t channels = ready->channels();
+    for (int64_t start = 0; start < n; start += kBlockFrames) {
+      const int64_t count = std::min(kBlockFrames, n - start);
+      const sf_count_t wrote = visit_sample_type(ready->dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        return write_frames(file_.get(), ready->samples()->data_as<T>() + start * channels, count);
+      });
+      if (wrote != count) {
+        const std::string problem = file_.error();
+        return ValueError(write_error(path_, problem.empty() ? "short write" : problem));
+      }
+      frames_ += count;
     }
-    frames_ += n;
     return Status::OK();
   }
 

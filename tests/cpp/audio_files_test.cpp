@@ -467,6 +467,21 @@ TEST(AudioFileSink, OggVorbisWritesAndReadsBack) {
   EXPECT_LT(worst, 0.05);
 }
 
+TEST(AudioFileSink, AHugeItemGoesToTheVorbisEncoderInBlocks) {
+  // One sf_writef_float of three million frames crashes libsndfile's Vorbis encoder.
+  TempDir dir;
+  const std::string path = dir.file("big.ogg");
+  Ref<NDArray> silence = NDArray::allocate(DType::kFloat32, {3'000'000});
+  std::fill_n(silence->mutable_data_as<float>(), silence->size(), 0.0f);
+  Result<std::vector<Value>> out = run(sink_graph(R"({"path": )" + quoted(path) + "}"), {audio_value(silence, 48000)});
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(info.frames, 3'000'000);
+  sf_close(f);
+}
+
 TEST(AudioFileSink, NoItemsNoFileNoOutput) {
   TempDir dir;
   const std::string path = dir.file("none.wav");

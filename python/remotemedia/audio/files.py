@@ -86,8 +86,9 @@ _READF = {"int16": _snd.sf_readf_short, "int32": _snd.sf_readf_int,
           "float32": _snd.sf_readf_float, "float64": _snd.sf_readf_double}
 _WRITEF = {"int16": _snd.sf_writef_short, "int32": _snd.sf_writef_int,
            "float32": _snd.sf_writef_float, "float64": _snd.sf_writef_double}
-# Frames read per libsndfile call when a chunk is larger (a huge chunk_ms does not allocate a huge
-# buffer for a short file); the native node reads in the same blocks.
+# Frames per libsndfile call: reads of a larger chunk go in blocks (a huge chunk_ms does not allocate
+# a huge buffer for a short file), and so do writes (see _Writer.write); the native nodes use the
+# same blocks (kBlockFrames).
 _BLOCK_FRAMES = 1 << 16
 
 
@@ -346,12 +347,18 @@ class _Writer:
         f = self._file
         if f is None:
             raise AudioFileError(_write_error(self.path, "the file is closed"), path=self.path)
-        ptr = _ffi.cast(_CTYPE[self.natural] + "*", samples.ctypes.data)
-        wrote = _WRITEF[self.natural](f._file, ptr, audio.frames)
-        if wrote != audio.frames:
-            problem = _file_message(f._file)
-            raise AudioFileError(_write_error(self.path, problem or "short write"), path=self.path)
-        self.frames += audio.frames
+        # In blocks: libsndfile's Vorbis encoder crashes on one very large write (a few million
+        # frames); the native sink writes the same blocks.
+        write_frames = _WRITEF[self.natural]
+        frame_bytes = samples.itemsize * self.channels
+        base = samples.ctypes.data
+        for start in range(0, audio.frames, _BLOCK_FRAMES):
+            count = min(_BLOCK_FRAMES, audio.frames - start)
+            ptr = _ffi.cast(_CTYPE[self.natural] + "*", base + start * frame_bytes)
+            if write_frames(f._file, ptr, count) != count:
+                problem = _file_message(f._file)
+                raise AudioFileError(_write_error(self.path, problem or "short write"), path=self.path)
+            self.frames += count
 
     def close(self) -> int:
         f, self._file = self._file, None

@@ -477,3 +477,26 @@ def test_a_failure_downstream_closes_every_file(tmp_path, runtime, streaming):
     assert exc_info.value.node_id == "k" and exc_info.value.item_index == 5
     assert [open_fds_to(p) for p in (mono, stereo, out)] == [0, 0, 0]
     assert info(out).frames == 800
+
+
+def test_a_huge_item_writes_to_ogg_in_blocks(tmp_path):
+    # libsndfile's Vorbis encoder crashes on one write of a few million frames (1.2.0 and 1.2.2);
+    # both sinks and write() hand it blocks. In a subprocess, so that a regression fails one test.
+    import subprocess
+    import sys
+
+    code = f"""
+import numpy as np
+from remotemedia import Audio, Pipeline
+from remotemedia.audio import write, info
+from remotemedia.nodes import AudioFileSinkNode
+x = Audio(np.zeros(3_000_000, np.float32), 48000)
+for runtime in ("python", "native"):
+    path = {str(tmp_path)!r} + "/" + runtime + ".ogg"
+    Pipeline([AudioFileSinkNode("k", path=path)]).run_sync([x], runtime=runtime)
+    assert info(path).frames == 3_000_000
+write({str(tmp_path)!r} + "/w.ogg", x)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
