@@ -311,6 +311,21 @@ def test_max_speech_duration_splits_long_segments(sample16):
     assert all(s["end"] - s["start"] <= 1.0 + 1e-9 for s in segments), times(segments)
 
 
+def test_memory_stays_bounded_between_segments(sample16):
+    """Between segments the node keeps about a window of samples, whatever the stream's length:
+    60 s of silence and then the sample, in 20 ms items."""
+    node = SileroVADNode("vad")
+    node.initialize()
+    kept = []
+    silence = Audio(np.zeros(320, np.int16), RATE)
+    for _ in range(3000):
+        assert list(node.process(silence)) == []
+        kept.append(node._samples.length - node._samples.first)
+    assert max(kept) <= 512 + 480 + 320 and len(node._probs) <= 2
+    out = [seg for item in chunks(sample16, [320]) for seg in node.process(item)] + list(node.flush())
+    assert [round(s["start"] - 60, 3) for s in out] == [round(s["start"], 3) for s in run([SileroVADNode("v")], [Audio(sample16, RATE)], "python")]
+
+
 def test_empty_items_and_empty_streams():
     assert run([SileroVADNode("vad")], [], "python") == []
     assert run([SileroVADNode("vad")], [Audio(np.zeros(0, np.float32), RATE)] * 3, "python") == []
