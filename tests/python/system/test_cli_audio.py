@@ -136,3 +136,54 @@ def test_outputs_become_json_without_nan():
         "x": None, "y": [1, 2], "3": [True, None]}
     assert _jsonable(np.array([np.nan, 0.5])) == [None, 0.5]
     json.dumps(_jsonable([a, float("nan")]), allow_nan=False)  # valid JSON
+
+
+# ------------------------------------------------------------------------------ the C++ program
+
+
+def _program():
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    for candidate in (repo / "build" / "tests" / "remotemedia-runtime", repo / "build" / "dev" / "remotemedia-runtime",
+                      shutil.which("remotemedia-runtime")):
+        if candidate and Path(candidate).exists():
+            help_text = subprocess.run([str(candidate), "run", "--help"], capture_output=True, text=True).stdout
+            if "--audio" in help_text:
+                return str(candidate)
+    return None
+
+
+PROGRAM = _program()
+needs_program = pytest.mark.skipif(PROGRAM is None, reason="no remotemedia-runtime with run --audio is built")
+
+
+def run_program(*args):
+    return subprocess.run([PROGRAM, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@needs_program
+def test_the_cpp_program_prints_what_the_python_command_prints(tmp_path, wav):
+    out = tmp_path / "out.wav"
+    for m in (manifest(tmp_path, PASS),
+              manifest(tmp_path, PASS, {"id": "k", "node_type": "AudioFileSink", "params": {"path": str(out)}})):
+        native = run_program("run", m, "--audio", wav, "--chunk-ms", 7.5, "--no-progress")
+        python = run("run", m, "--audio", wav, "--chunk-ms", 7.5, "--no-progress")
+        assert native.returncode == python.returncode == 0, native.stderr + python.stderr
+        assert native.stdout == python.stdout and native.stderr == ""
+    assert read(str(out), dtype="int16") == read(str(wav), dtype="int16")
+
+
+@needs_program
+def test_the_cpp_program_shows_a_progress_line_and_fails_like_the_python_command(tmp_path, wav):
+    done = run_program("run", manifest(tmp_path, PASS), "--audio", wav)
+    assert done.returncode == 0 and "in.wav: 1.01/1.01 s" in done.stderr
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio\n" * 50)
+    done = run_program("run", manifest(tmp_path, PASS), "--audio", bad)
+    assert done.returncode == 3 and f"error: cannot read audio file '{bad}': Format not recognised." in done.stderr
+    m = manifest(tmp_path, {"id": "b", "node_type": "Buffer", "params": {"buffer_size": 3}},
+                 {"id": "c", "node_type": "Calculator", "params": {"operation": "add", "operand": 1}})
+    done = run_program("run", m, "--audio", wav, "--no-progress")
+    assert done.returncode == 2 and "'c'" in done.stderr and "item 0" in done.stderr
