@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -35,9 +36,14 @@ double number(const Value& v) { return v.is_int() ? static_cast<double>(v.as_int
 // A level in dB: 20 * log10(max(level, 1e-10)), so silence is -200 dB; a NaN level stays NaN.
 double level_db(double level) { return 20.0 * std::log10(level < 1e-10 ? 1e-10 : level); }
 
+// "1-D mono", "interleaved" or "planar": how an item's samples are laid out (AudioChunker's words).
+const char* shape_name(const AudioBuffer& a) {
+  return a.samples()->ndim() == 1 ? "1-D mono" : layout_name(a.layout());
+}
+
 // What a stream fixes with its first item. The nodes here need the rate and channel count to stay
-// (times and frames are counted in samples); EnergyVAD also the sample type and layout (it joins
-// samples of several items into one segment).
+// (times and frames are counted in samples); EnergyVAD also the sample type and layout, 1-D mono
+// and (frames, 1) counting as different (it joins samples of several items into one segment).
 class StreamFormat {
  public:
   Status check(const AudioBuffer& a, bool same_samples) {
@@ -46,7 +52,7 @@ class StreamFormat {
       rate_ = a.sample_rate();
       channels_ = a.channels();
       dtype_ = a.dtype();
-      layout_ = a.layout();
+      shape_ = shape_name(a);
       return Status::OK();
     }
     if (a.sample_rate() != rate_) {
@@ -60,8 +66,8 @@ class StreamFormat {
     if (same_samples && a.dtype() != dtype_) {
       return ValueError(std::string("sample type changed from ") + dtype_name(dtype_) + " to " + dtype_name(a.dtype()));
     }
-    if (same_samples && a.layout() != layout_) {
-      return ValueError(std::string("layout changed from ") + layout_name(layout_) + " to " + layout_name(a.layout()));
+    if (same_samples && std::string_view(shape_name(a)) != shape_) {
+      return ValueError(std::string("layout changed from ") + shape_ + " to " + shape_name(a));
     }
     return Status::OK();
   }
@@ -71,7 +77,7 @@ class StreamFormat {
   int32_t rate_ = 0;
   int32_t channels_ = 0;
   DType dtype_ = DType::kFloat64;
-  ChannelLayout layout_ = ChannelLayout::kInterleaved;
+  const char* shape_ = "";
 };
 
 // 1 / full scale of an integer sample type; 1 for the float types (no scaling).
@@ -204,14 +210,6 @@ struct FrameView {
   int64_t frames;
 };
 
-// A segment's samples, owned by the array emitted with the segment (no copy at the end).
-template <typename T>
-class SampleStore final : public HeapObject {
- public:
-  explicit SampleStore(std::vector<T> s) : samples(std::move(s)) {}
-  std::vector<T> samples;
-};
-
 // The typed engine: the stream's sample type is fixed by its first item, so the per-sample loops
 // are compiled for it and the node makes one virtual call per item.
 class VadEngine {
@@ -342,24 +340,21 @@ class TypedVadEngine final : public VadEngine {
     out.emit(Value::map(std::move(m)));
   }
 
-  // The first `frames` frames of the segment as the stream's dtype, layout and shape. Interleaved
-  // (and mono) audio keeps the segment's own storage, without a copy; segment_ starts anew.
+  // The first `frames` frames of the segment as a new array of the stream's dtype, layout and shape.
+  // segment_ keeps its capacity (warm memory) for the next segment.
   Ref<AudioBuffer> take_segment(int64_t frames) {
     const int64_t c = channels_;
     std::vector<int64_t> shape{frames};
     if (!one_d_) shape = layout_ == ChannelLayout::kInterleaved ? std::vector<int64_t>{frames, c} : std::vector<int64_t>{c, frames};
-    Ref<NDArray> arr;
-    if (channel_major_ || segment_.empty()) {  // planar: transposed, channel by channel
-      arr = NDArray::allocate(DTypeOf<T>::value, std::move(shape));
-      T* dst = arr->mutable_data_as<T>();
+    Ref<NDArray> arr = NDArray::allocate(DTypeOf<T>::value, std::move(shape));
+    T* dst = arr->mutable_data_as<T>();
+    if (channel_major_) {
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t f = 0; f < frames; ++f) dst[ch * frames + f] = segment_[f * c + ch];
-      segment_.clear();
-    } else {
-      Ref<SampleStore<T>> store = make_ref<SampleStore<T>>(std::move(segment_));
-      arr = NDArray::wrap(DTypeOf<T>::value, std::move(shape), store->samples.data(), store, false);
-      segment_ = std::vector<T>();
+    } else if (frames * c > 0) {
+      std::memcpy(dst, segment_.data(), static_cast<size_t>(frames * c) * sizeof(T));
     }
+    segment_.clear();
     return AudioBuffer::make(std::move(arr), rate_, layout_).value();
   }
 

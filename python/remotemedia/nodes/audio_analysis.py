@@ -28,11 +28,17 @@ def level_db(level: float) -> float:
     return 20.0 * math.log10(1e-10 if level < 1e-10 else level)
 
 
+def _shape_name(a: Audio) -> str:
+    """"1-D mono", "interleaved" or "planar": how an item's samples are laid out."""
+    return "1-D mono" if a.samples.ndim == 1 else a.layout
+
+
 class _StreamFormat:
     """What a stream fixes with its first item: rate and channels (and, when ``same_samples``, the
-    sample type and layout). The messages are the native node's."""
+    sample type and layout, 1-D mono and (frames, 1) counting as different). The messages are the
+    native node's."""
 
-    __slots__ = ("rate", "channels", "dtype", "layout")
+    __slots__ = ("rate", "channels", "dtype", "shape")
 
     def __init__(self) -> None:
         self.rate = None
@@ -40,7 +46,7 @@ class _StreamFormat:
     def check(self, a: Audio, same_samples: bool) -> bool:
         """True on the stream's first item."""
         if self.rate is None:
-            self.rate, self.channels, self.dtype, self.layout = a.sample_rate, a.channels, a.dtype, a.layout
+            self.rate, self.channels, self.dtype, self.shape = a.sample_rate, a.channels, a.dtype, _shape_name(a)
             return True
         if a.sample_rate != self.rate:
             raise NodeValueError(f"sample rate changed from {self.rate} to {a.sample_rate} Hz")
@@ -48,8 +54,8 @@ class _StreamFormat:
             raise NodeValueError(f"channel count changed from {self.channels} to {a.channels}")
         if same_samples and a.dtype != self.dtype:
             raise NodeValueError(f"sample type changed from {self.dtype} to {a.dtype}")
-        if same_samples and a.layout != self.layout:
-            raise NodeValueError(f"layout changed from {self.layout} to {a.layout}")
+        if same_samples and _shape_name(a) != self.shape:
+            raise NodeValueError(f"layout changed from {self.shape} to {_shape_name(a)}")
         return False
 
 

@@ -233,6 +233,8 @@ def test_vad_errors():
     kind, exc = both(lambda: EnergyVADNode(name="vad"), [Audio(np.zeros((4, 2)), 16000),
                                                          Audio(np.zeros((2, 4)), 16000, "planar")])
     assert exc.message == "layout changed from interleaved to planar"
+    kind, exc = both(lambda: EnergyVADNode(name="vad"), [a, Audio(np.zeros((4, 1), np.float32), 16000)])
+    assert exc.message == "layout changed from 1-D mono to interleaved"
     kind, exc = both(lambda: EnergyVADNode(name="vad", frame_ms=0.05), [Audio(np.zeros(4), 8000)])
     assert isinstance(exc, errors.NodeValueError) and exc.item_index == 0
     assert exc.message == "frame_ms gives frames of 0 samples at 8000 Hz; it must give at least 1"

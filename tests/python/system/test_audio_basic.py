@@ -308,3 +308,9 @@ def test_normalize_errors():
     assert both_param_error("AudioNormalize", {"target_db": 1e4})[0] == "$.nodes[0].params.target_db"
     kind, exc = both(lambda: AudioNormalizeNode(name="n"), [Audio(np.ones(3), 8000), [1, 2]])
     assert isinstance(exc, errors.NodeTypeError) and exc.item_index == 1 and exc.message == "expects audio, got list"
+
+
+def test_normalize_to_a_gain_that_overflows_clips_integers_and_zeroes_nan():
+    # 10 ** (6100 / 20) / (5 / 32768) is inf: x * inf clips, 0 * inf is NaN, which becomes 0.
+    _, (o,) = both(lambda: AudioNormalizeNode(target_db=6100), [Audio(np.array([1, -1, 0, 5], np.int16), 8000)])
+    assert o.samples.tolist() == [32767, -32768, 0, 32767]
