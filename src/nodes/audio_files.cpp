@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -229,9 +230,16 @@ class SoundFile {
   // SFM_READ or SFM_WRITE; `info` in: the format to write; out: what was opened.
   Status open(const std::string& path, int mode, SF_INFO* info) {
     (void)close();
-    file_ = sf_open(path.c_str(), mode, info);
+    // A failed sf_open leaves its code in a process-wide slot that another session's open may
+    // overwrite before sf_error(nullptr) reads it (soundfile takes a lock for the same reason).
+    static std::mutex open_mutex;
+    int code = SF_ERR_NO_ERROR;
+    {
+      std::lock_guard<std::mutex> lock(open_mutex);
+      file_ = sf_open(path.c_str(), mode, info);
+      if (file_ == nullptr) code = sf_error(nullptr);
+    }
     if (file_ != nullptr) return Status::OK();
-    const int code = sf_error(nullptr);
     return ValueError(mode == SFM_READ ? read_error(path, read_failure(path, code))
                                        : write_error(path, write_failure(path, code)));
   }

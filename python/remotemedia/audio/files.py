@@ -273,7 +273,8 @@ def read_chunks(path: str | os.PathLike, chunk_ms: float = 20.0, dtype: Any = "f
     The file is opened (and a bad file raises) at the call; it closes when the iterator ends or is
     closed."""
     name = _check_dtype_layout(dtype, layout)
-    if type(chunk_ms) not in (int, float) or not chunk_ms > 0 or chunk_ms != chunk_ms or chunk_ms == float("inf"):
+    if (isinstance(chunk_ms, bool) or not isinstance(chunk_ms, (int, float, np.integer, np.floating))
+            or not 0 < chunk_ms < float("inf")):
         raise ValueError(f"chunk_ms must be a finite number greater than 0, not {chunk_ms!r}")
     return iter(_ChunkReader(_path(path), chunk_ms, name, layout))
 
