@@ -187,3 +187,24 @@ def test_the_cpp_program_shows_a_progress_line_and_fails_like_the_python_command
                  {"id": "c", "node_type": "Calculator", "params": {"operation": "add", "operand": 1}})
     done = run_program("run", m, "--audio", wav, "--no-progress")
     assert done.returncode == 2 and "'c'" in done.stderr and "item 0" in done.stderr
+
+
+def test_audio_levels_of_a_file_on_every_runtime_and_both_commands(tmp_path, wav):
+    from remotemedia.core import registry
+
+    if registry.lookup("AudioLevel") is None:
+        pytest.skip("AudioLevel is not registered")
+    m = manifest(tmp_path, {"id": "level", "node_type": "AudioLevel"})
+    outs = {r: run("run", m, "--audio", wav, "--runtime", r, "--no-progress") for r in ("python", "native")}
+    if PROGRAM is not None:
+        outs["program"] = run_program("run", m, "--audio", wav, "--no-progress")
+    for name, done in outs.items():
+        assert done.returncode == 0, (name, done.stderr)
+    assert len({done.stdout for done in outs.values()}) == 1  # the same lines from every runtime
+    levels = [json.loads(line) for line in outs["python"].stdout.splitlines()]
+    samples = read(str(wav), dtype="float32").samples.astype(np.float64)
+    assert [lv["start"] for lv in levels] == [i * 320 / RATE for i in range(51)]
+    for i, lv in enumerate(levels):
+        chunk = samples[i * 320:(i + 1) * 320]
+        assert lv["rms"] == pytest.approx(np.sqrt(np.mean(chunk * chunk)), rel=1e-12)
+        assert lv["peak"] == np.max(np.abs(chunk))
