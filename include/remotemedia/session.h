@@ -8,7 +8,8 @@
 //
 // Backpressure: `capacity` bounds items waiting plus outputs not yet consumed; try_push answers
 // kFull, push() waits. Every public method is thread-safe. A session ends by end() (then flushes),
-// by a node's failure, or by cancel(); after that, pushes are refused.
+// by a node's failure, or by cancel(); after that, pushes are refused. A graph without nodes passes
+// items straight through, as run() does.
 #pragma once
 
 #include <atomic>

@@ -25,6 +25,10 @@ PushEngine::PushEngine(const Graph& graph, std::vector<std::unique_ptr<Node>>& n
 
 Status PushEngine::push_item(Value item, std::vector<Value>& outputs) {
   if (!error_.ok()) return error_;
+  if (nodes_.empty()) {
+    outputs.push_back(std::move(item));
+    return error_;
+  }
   results_ = &outputs;
   const auto& sources = graph_.sources();
   for (size_t k = 0; k < sources.size() && error_.ok(); ++k) {

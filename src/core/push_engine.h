@@ -28,9 +28,10 @@ class PushEngine {
  public:
   PushEngine(const Graph& graph, std::vector<std::unique_ptr<Node>>& nodes, NodeObserver* observer = nullptr);
 
-  // Sends one input item through the graph; what reaches a sink is appended to `outputs`. On a
-  // failure the error is returned (located at its node and item index) and outputs appended
-  // before it stay. After a failure the engine refuses further work.
+  // Sends one input item through the graph; what reaches a sink is appended to `outputs` (a graph
+  // without nodes passes the item straight through, as run() does). On a failure the error is
+  // returned (located at its node and item index) and outputs appended before it stay. After a
+  // failure the engine refuses further work.
   Status push_item(Value item, std::vector<Value>& outputs);
   // End of input: every node's flush in topological order, what it emits travelling on.
   Status flush_all(std::vector<Value>& outputs);

@@ -197,7 +197,7 @@ void bind_native_session(nb::module_& m) {
   nb::class_<NativeSession>(m, "NativeSession", nb::type_slots(native_session_slots),
                             "A compiled pipeline running on a stream (docs/SESSIONS.md).")
       .def(nb::init<nb::handle, size_t, bool>(), "compiled"_a, "capacity"_a = 64, "threaded"_a = false)
-      .def("push", &NativeSession::push, "item"_a, "False when the session is full (nothing was taken).")
+      .def("push", &NativeSession::push, "item"_a.none(), "False when the session is full (nothing was taken).")
       .def("end", &NativeSession::end)
       .def("pop", &NativeSession::pop, "(\"item\", x) | (\"empty\", None) | (\"end\", None); raises the session's error.")
       .def("cancel", &NativeSession::cancel)

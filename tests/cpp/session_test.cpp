@@ -74,6 +74,28 @@ TEST_P(SessionModes, OutputsEqualRunOfAllItemsInOrder) {
   EXPECT_EQ((*s)->metrics().state, "ended");
 }
 
+TEST_P(SessionModes, AGraphWithoutNodesPassesItemsThrough) {
+  auto graph = compile(R"({"version": "v1", "nodes": []})");
+  SessionOptions opts;
+  opts.capacity = 3;
+  opts.process_on_push = GetParam();
+  auto s = Session::open(graph, opts);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  std::vector<Value> got;
+  std::thread consumer([&] { got = drain(**s); });
+  for (Value& v : range(100)) ASSERT_TRUE((*s)->push(std::move(v)).ok());
+  (*s)->end();
+  consumer.join();
+  EXPECT_EQ(got, range(100));
+  EXPECT_EQ(got, run(*graph, range(100)).value());
+  SessionMetrics m = (*s)->metrics();
+  EXPECT_EQ(m.state, "ended");
+  EXPECT_EQ(m.items_in, 100u);
+  EXPECT_EQ(m.items_out, 100u);
+  EXPECT_EQ(m.latency_count, 100u);
+  EXPECT_TRUE(m.nodes.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(InlineAndPooled, SessionModes, ::testing::Bool());
 
 TEST(Session, BackpressureBoundsWhatItHolds) {

@@ -867,13 +867,6 @@ class _NativeSyncEngine(_NativeBase):
 # ============================================================================ the public API
 
 
-def _compiled(pipeline: Pipeline, runtime: str) -> Any:
-    """The CompiledPipeline a native session runs, or None for the Python engine. A pipeline
-    without nodes has nothing to run natively: the Python engine passes its items through."""
-    compiled = pipeline._compiled(runtime)
-    return compiled if pipeline.nodes else None
-
-
 class Session:
     """A pipeline running on a stream, for asyncio (docs/SESSIONS.md)::
 
@@ -914,7 +907,7 @@ class Session:
         """Start the session (what ``async with`` does): the nodes are initialized."""
         if self._engine is not None:
             raise RuntimeError("a session opens once")
-        compiled = _compiled(self._pipeline, self._runtime)
+        compiled = self._pipeline._compiled(self._runtime)
         if compiled is None:
             engine: Any = _PyAsyncEngine(_PyCore(self._pipeline, self.capacity))
         else:
@@ -1004,7 +997,7 @@ class SyncSession:
     def open(self) -> SyncSession:
         if self._engine is not None:
             raise RuntimeError("a session opens once")
-        compiled = _compiled(self._pipeline, self._runtime)
+        compiled = self._pipeline._compiled(self._runtime)
         if compiled is None:
             engine: Any = _PySyncEngine(_PyCore(self._pipeline, self.capacity))
         else:

@@ -271,6 +271,34 @@ async def test_session_outputs_equal_run_of_all_items(runtime, name, capacity):
     assert [type(x) for x in got[1]] == [type(x) for x in expected[1]]
 
 
+@pytest.mark.parametrize("runtime", ENGINES)
+async def test_a_pipeline_without_nodes_passes_items_through(runtime):
+    items = [1, "two", None, [3.0], -4]
+    async with make_session(Pipeline(), runtime, capacity=8) as s:
+        assert s.runtime == runtime.split("-")[0]  # the native engine too, as run does
+        for x in items:
+            await s.send(x)
+        await s.end()
+        got = [x async for x in s]
+    assert got == items == Pipeline().run_sync(items, runtime=runtime.split("-")[0])
+    m = s.metrics()
+    assert (m["state"], m["items_in"], m["items_out"], m["latency_us"]["count"], m["nodes"]) == (
+        "ended", len(items), len(items), len(items), [])
+    with make_sync_session(Pipeline(), runtime, capacity=2) as s:
+        assert s.runtime == runtime.split("-")[0]
+        s.send(1)
+        s.send(2)
+        assert next(s) == 1
+        s.end()
+        assert list(s) == [2]
+    # None is an item like any other: a node drops it (docs/SEMANTICS.md), no node passes it on
+    with make_sync_session(Pipeline([PassThroughNode(name="p")]), runtime) as s:
+        for x in items:
+            s.send(x)
+        s.end()
+        assert list(s) == [x for x in items if x is not None]
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)  # one thread: items processed inside send
 def test_sync_session_outputs_equal_run(runtime):
     for name, make in PIPELINES.items():
