@@ -44,7 +44,9 @@ Status PushEngine::flush_all(std::vector<Value>& outputs) {
   results_ = &outputs;
   for (size_t i : graph_.topological_order()) {
     NodeEmitter emitter(*this, i);
+    const uint64_t emitted_before = emitted_[i];
     Status s = nodes_[i]->flush(emitter);
+    if (observer_ != nullptr) observer_->flushed(i, emitted_[i] - emitted_before, !s.ok());
     if (!error_.ok()) break;
     if (!s.ok()) {
       error_ = locate_error(std::move(s), graph_.nodes()[i], std::nullopt);

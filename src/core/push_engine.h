@@ -22,6 +22,8 @@ class NodeObserver {
   virtual ~NodeObserver() = default;
   // One process() call of node `node` that emitted `emitted` items, taking `nanos`.
   virtual void processed(size_t node, uint64_t emitted, int64_t nanos, bool failed) = 0;
+  // The flush() of node `node` at end of input, which emitted `emitted` items.
+  virtual void flushed(size_t node, uint64_t emitted, bool failed) = 0;
 };
 
 class PushEngine {

@@ -17,6 +17,12 @@ class Session::Observer final : public NodeObserver {
     if (failed) s.errors.fetch_add(1, std::memory_order_relaxed);
     s.process_ns.record(static_cast<uint64_t>(nanos < 0 ? 0 : nanos));
   }
+  // A flush takes no input item and is no process() call: its outputs and failure count alone.
+  void flushed(size_t node, uint64_t emitted, bool failed) override {
+    Stats& s = stats_[node];
+    s.items_out.fetch_add(emitted, std::memory_order_relaxed);
+    if (failed) s.errors.fetch_add(1, std::memory_order_relaxed);
+  }
 
   struct Stats {
     std::atomic<uint64_t> items_in{0}, items_out{0}, errors{0};

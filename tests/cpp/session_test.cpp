@@ -185,6 +185,25 @@ TEST(Session, MetricsCountItemsPerNode) {
   EXPECT_NE(m.to_json().find("\"state\":\"ended\""), std::string::npos);
 }
 
+// What a node emits when it flushes counts in its items_out (as on the Python executor), not in
+// its items_in.
+TEST(Session, MetricsCountWhatAFlushEmits) {
+  auto s = Session::open(compile(kFiveNodes), SessionOptions{.capacity = 1000});
+  ASSERT_TRUE(s.ok());
+  for (Value& v : range(31)) ASSERT_TRUE((*s)->push(std::move(v)).ok());
+  (*s)->end();
+  (*s)->wait_closed();
+  SessionMetrics m = (*s)->metrics();
+  ASSERT_EQ(m.nodes.size(), 5u);
+  EXPECT_EQ(m.nodes[3].items_in, 21u);   // d: 1..31 not divisible by 3
+  EXPECT_EQ(m.nodes[3].items_out, 11u);  // ten pairs, and the last item alone at the flush
+  EXPECT_EQ(m.nodes[4].items_in, 11u);
+  EXPECT_EQ(m.nodes[4].items_out, 11u);
+  EXPECT_EQ(m.items_out, 11u);
+  EXPECT_EQ(m.latency_count, 10u);  // the flush's output has no input item to measure from
+  for (const auto& n : m.nodes) EXPECT_EQ(n.errors, 0u);
+}
+
 // Many sessions, producers and consumers on their own threads, pooled and inline: every output
 // arrives once, in order, and the totals match.
 TEST(SessionStress, ManySessionsOnManyThreadsLoseNothing) {

@@ -880,6 +880,55 @@ async def test_metrics_counts_and_percentiles(runtime):
     assert json.loads(s.metrics_json()) == m
 
 
+def metrics_pipeline(fail):
+    return Pipeline([
+        PassThroughNode(name="in"),
+        CalculatorNode(name="add", operation="add", operand=1),
+        FilterNode(name="keep", condition="item % 3 != 0"),
+        MapNode(name="div", expression="120 // (item - 31)" if fail else "item * 2"),
+        BufferNode(name="buf", buffer_size=4),  # emits its remainder when it flushes
+        Twice("twice"),
+        PassThroughNode(name="out"),
+    ])
+
+
+@pytest.mark.parametrize("runtime", [pytest.param("native", marks=native_only),
+                                     pytest.param("native-threaded", marks=native_only)])
+@pytest.mark.parametrize("fail", [False, True])
+async def test_per_node_metrics_equal_the_python_engines(runtime, fail):
+    items = list(range(43))  # 29 kept: seven lists of four, and one at the flush (or a failure on 30)
+
+    async def node_metrics(engine):
+        s = make_session(metrics_pipeline(fail), engine, 8)
+        async with s:
+            async def produce():
+                try:
+                    for x in items:
+                        await s.send(x)
+                    await s.end()
+                except errors.NodeZeroDivisionError:
+                    pass
+
+            producer = asyncio.create_task(produce())
+            try:
+                async for _ in s:
+                    pass
+            except errors.NodeZeroDivisionError as exc:
+                assert fail and exc.node_id == "div"
+            await producer
+        m = s.metrics()
+        # After a failure, how many items were sent before it was seen depends on timing.
+        items_in = None if fail else m["items_in"]
+        return m["state"], items_in, m["items_out"], [
+            (n["id"], n["items_in"], n["items_out"], n["errors"]) for n in m["nodes"]]
+
+    expected = await node_metrics("python")
+    assert expected[0] == ("failed" if fail else "ended")
+    assert expected[3][3] == (("div", 21, 20, 1) if fail else ("div", 29, 29, 0))
+    assert expected[3][4] == (("buf", 20, 5, 0) if fail else ("buf", 29, 8, 0))
+    assert await node_metrics(runtime) == expected
+
+
 async def through_session_open(s, items):
     async def produce():
         for x in items:
