@@ -6,10 +6,12 @@
 // the item itself (the lowest latency); otherwise the item waits in the session's queue for the
 // thread already processing, and a consumer that frees room resumes processing on the WorkerPool.
 //
-// Backpressure: `capacity` bounds items waiting plus outputs not yet consumed; try_push answers
-// kFull, push() waits. Every public method is thread-safe. A session ends by end() (then flushes),
-// by a node's failure, or by cancel(); after that, pushes are refused. A graph without nodes passes
-// items straight through, as run() does.
+// Backpressure: `capacity` bounds items waiting (the one being processed included) plus outputs not
+// yet consumed; try_push answers kFull, push() waits. The next item is processed only while that
+// total is within capacity, so it exceeds capacity by at most one item's outputs. Every public
+// method is thread-safe. A session ends by end() (then flushes), by a node's failure, or by
+// cancel(); after that, pushes are refused. A graph without nodes passes items straight through,
+// as run() does.
 #pragma once
 
 #include <atomic>
@@ -58,7 +60,7 @@ struct SessionMetrics {
   std::string state;  // running, ended, failed, cancelled
   uint64_t items_in = 0;
   uint64_t items_out = 0;
-  uint64_t queued = 0;           // pushed, not yet processed
+  uint64_t queued = 0;           // pushed, not yet processed (the item being processed included)
   uint64_t pending_outputs = 0;  // produced, not yet popped
   uint64_t latency_ns_p50 = 0, latency_ns_p99 = 0, latency_ns_p999 = 0, latency_count = 0;
   std::vector<NodeStats> nodes;
@@ -114,7 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool claim_locked();
   void schedule();
   void notify() const;
-  size_t held_locked() const { return input_.size() + outputs_.size(); }
+  size_t held_locked() const { return input_.size() + in_flight_ + outputs_.size(); }
 
   std::shared_ptr<const Graph> graph_;
   SessionOptions options_;
@@ -126,6 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::condition_variable changed_;
   std::deque<Pending> input_;
   std::deque<Value> outputs_;
+  size_t in_flight_ = 0;  // 1 while an item taken from input_ is processed
   State state_ = State::kRunning;
   Status error_;
   bool ended_ = false;   // end() was called

@@ -65,9 +65,9 @@ void Session::notify() const {
 
 bool Session::claim_locked() {
   if (busy_ || closed_) return false;
-  const bool work = state_ != State::kRunning                                   // close the nodes
-                    || (!input_.empty() && outputs_.size() < options_.capacity)  // an item to process
-                    || (input_.empty() && ended_);                               // the flush
+  const bool work = state_ != State::kRunning                                 // close the nodes
+                    || (!input_.empty() && held_locked() <= options_.capacity)  // an item to process
+                    || (input_.empty() && ended_);                             // the flush
   if (work) busy_ = true;
   return work;
 }
@@ -227,9 +227,12 @@ void Session::process_loop() {
       std::lock_guard lock(mutex_);
       if (state_ != State::kRunning) {
         stop = true;  // failed or cancelled: close
-      } else if (!input_.empty() && outputs_.size() < options_.capacity) {
+      } else if (!input_.empty() && held_locked() <= options_.capacity) {
+        // The item still counts while it is processed, and none is taken while the session holds
+        // more than capacity: what it holds stays within capacity plus one item's outputs.
         next = std::move(input_.front());
         input_.pop_front();
+        in_flight_ = 1;
       } else if (input_.empty() && ended_) {
         flush = true;
       } else {
@@ -254,6 +257,7 @@ void Session::process_loop() {
     }
     {
       std::lock_guard lock(mutex_);
+      in_flight_ = 0;
       if (!options_.on_output) {
         for (Value& v : produced) outputs_.push_back(std::move(v));
       }
@@ -286,7 +290,7 @@ SessionMetrics Session::metrics() const {
       case State::kFailed: m.state = "failed"; break;
       case State::kCancelled: m.state = "cancelled"; break;
     }
-    m.queued = input_.size();
+    m.queued = input_.size() + in_flight_;
     m.pending_outputs = outputs_.size();
   }
   m.items_in = items_in_.load(std::memory_order_relaxed);

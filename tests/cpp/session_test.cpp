@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,10 +22,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::shared_ptr<const Graph> compile(const std::string& manifest_json) {
+std::shared_ptr<const Graph> compile(const std::string& manifest_json, const ExternalNodes* external = nullptr) {
   Result<Manifest> m = parse_manifest(manifest_json);
   EXPECT_TRUE(m.ok()) << m.status().to_string();
-  Result<Graph> g = Graph::compile(m.value(), Registry::global());
+  Result<Graph> g = Graph::compile(m.value(), Registry::global(), external);
   EXPECT_TRUE(g.ok()) << g.status().to_string();
   return std::make_shared<const Graph>(std::move(g).value());
 }
@@ -97,6 +99,84 @@ TEST_P(SessionModes, AGraphWithoutNodesPassesItemsThrough) {
 }
 
 INSTANTIATE_TEST_SUITE_P(InlineAndPooled, SessionModes, ::testing::Bool());
+
+// Emits each item twice; the first process() call waits until the test opens the gate.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false;
+  bool open = false;
+};
+
+class GatedTwice final : public Node {
+ public:
+  explicit GatedTwice(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  Status process(Value item, Emitter& out) override {
+    {
+      std::unique_lock lock(gate_->mutex);
+      gate_->entered = true;
+      gate_->changed.notify_all();
+      gate_->changed.wait(lock, [&] { return gate_->open; });
+    }
+    out.emit(item);
+    out.emit(std::move(item));
+    return Status::OK();
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+// The item being processed counts as held, and no item is taken while the session holds more than
+// capacity: with nothing consumed it holds at most capacity plus one item's two outputs (a worker
+// that took items while only the outputs were under capacity held 7 here).
+TEST(Session, AnItemInProcessCountsAndNoneIsTakenOverCapacity) {
+  auto gate = std::make_shared<Gate>();
+  ExternalNodes external;
+  external["g"] = ExternalNode{"GatedTwice", [gate](const Value&) -> Result<std::unique_ptr<Node>> {
+                                 return std::unique_ptr<Node>(std::make_unique<GatedTwice>(gate));
+                               }};
+  constexpr size_t kCapacity = 4;
+  auto s = Session::open(compile(R"({"version": "v1", "nodes": [{"id": "g", "node_type": "GatedTwice"}]})", &external),
+                         SessionOptions{.capacity = kCapacity});
+  ASSERT_TRUE(s.ok());
+  auto held = [&] {
+    SessionMetrics metrics = (*s)->metrics();
+    return metrics.queued + metrics.pending_outputs;
+  };
+
+  // The first item is processed on its pushing thread, which waits at the gate.
+  std::thread first([&] { EXPECT_EQ((*s)->try_push(Value::integer(0)), Session::PushResult::kAccepted); });
+  {
+    std::unique_lock lock(gate->mutex);
+    gate->changed.wait(lock, [&] { return gate->entered; });
+  }
+  size_t accepted = 0;
+  for (int64_t i = 1; (*s)->try_push(Value::integer(i)) == Session::PushResult::kAccepted; ++i) ++accepted;
+  EXPECT_EQ(accepted, kCapacity - 1);  // the item at the gate is held too
+  EXPECT_EQ(held(), kCapacity);
+  {
+    std::lock_guard lock(gate->mutex);
+    gate->open = true;
+  }
+  gate->changed.notify_all();
+  first.join();  // its try_push returns once the thread has nothing more it may process
+  EXPECT_LE(held(), kCapacity + 2);
+  EXPECT_EQ((*s)->metrics().pending_outputs, 2u);  // item 0 only: then 5 were held
+
+  std::vector<Value> got;
+  Value v;
+  while (got.size() < 2 * (accepted + 1)) {
+    ASSERT_EQ((*s)->pop(&v, 5s), Session::PopResult::kItem);
+    got.push_back(v);
+    EXPECT_LE(held(), kCapacity + 2);
+  }
+  (*s)->end();
+  EXPECT_EQ((*s)->pop(&v, 5s), Session::PopResult::kEnd);
+  std::vector<Value> expected;
+  for (int64_t i = 0; i <= static_cast<int64_t>(accepted); ++i) expected.insert(expected.end(), 2, Value::integer(i));
+  EXPECT_EQ(got, expected);
+}
 
 TEST(Session, BackpressureBoundsWhatItHolds) {
   auto s = Session::open(compile(kFiveNodes), SessionOptions{.capacity = 8});
