@@ -8,10 +8,14 @@
 //
 // Backpressure: `capacity` bounds items waiting (the one being processed included) plus outputs not
 // yet consumed; try_push answers kFull, push() waits. The next item is processed only while that
-// total is within capacity, so it exceeds capacity by at most one item's outputs. Every public
-// method is thread-safe. A session ends by end() (then flushes), by a node's failure, or by
-// cancel(); after that, pushes are refused. A graph without nodes passes items straight through,
-// as run() does.
+// total is within capacity, so it exceeds capacity by at most one item's outputs. A session ends
+// by end() (then flushes), by a node's failure, or by cancel(); after that, pushes are refused. A
+// graph without nodes passes items straight through, as run() does.
+//
+// Every public method is thread-safe. Items and errors are dropped with none of the session's
+// locks held (the last reference to a Python object takes the GIL), so a thread holding the GIL
+// may call try_pop, error(), closed() and metrics() (the binding does, and its garbage collector
+// support reads error()).
 #pragma once
 
 #include <atomic>

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <utility>
+
 #include "core/push_engine.h"
 
 namespace remotemedia {
@@ -124,12 +127,14 @@ void Session::end() {
 
 void Session::cancel() {
   bool run_here = false;
+  std::optional<std::deque<Pending>> dropped;  // dies after the lock (a Python item takes the GIL)
   {
     std::lock_guard lock(mutex_);
     if (state_ == State::kRunning) {
       state_ = State::kCancelled;
       error_ = Status(StatusCode::kCancelled, "the session was cancelled");
     }
+    dropped.emplace(std::move(input_));
     input_.clear();
     run_here = claim_locked();
   }
@@ -193,15 +198,20 @@ bool Session::closed() const {
 }
 
 void Session::close_nodes() {
+  // No more processing: the engine goes now, with its copy of a failure, so that error_ is the
+  // only error the session holds (the binding reports the Python exception in it to the garbage
+  // collector).
+  engine_.reset();
   Status failure;
   for (size_t i = nodes_.size(); i-- > 0;) {
     Status s = nodes_[i]->close();
     if (!s.ok()) failure = locate_error(std::move(s), graph_->nodes()[i], std::nullopt);
   }
+  Status replaced;  // dies after the lock, as a dropped item does
   std::lock_guard lock(mutex_);
   if (!failure.ok() && state_ != State::kCancelled) {  // as a `finally` that raises
     state_ = State::kFailed;
-    error_ = std::move(failure);
+    replaced = std::exchange(error_, std::move(failure));
   }
   closed_ = true;
 }
@@ -222,6 +232,7 @@ void Session::process_loop() {
   std::vector<Value> produced;
   for (;;) {
     Pending next;
+    std::optional<std::deque<Pending>> dropped;  // after a failure; dies after the lock
     bool flush = false, stop = false;
     {
       std::lock_guard lock(mutex_);
@@ -266,6 +277,7 @@ void Session::process_loop() {
           state_ = State::kFailed;
           error_ = std::move(s);
         }
+        dropped.emplace(std::move(input_));
         input_.clear();
       } else if (flush && state_ == State::kRunning) {
         state_ = State::kEnded;

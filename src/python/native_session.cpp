@@ -7,6 +7,7 @@
 
 #include "python/compiled_pipeline.h"
 #include "python/convert.h"
+#include "python/python_error.h"
 #include "python/raise_status.h"
 #include "python/shutdown_gate.h"
 #include "remotemedia/session.h"
@@ -43,6 +44,16 @@ struct NotifyTarget {
   }
 };
 
+// The Python exception a Status carries (a Python node's error), or nullptr.
+PyObject* python_exception_in(const Status& status) {
+  const auto* detail = dynamic_cast<const PythonErrorDetail*>(status.detail().get());
+  return detail != nullptr ? detail->exception() : nullptr;
+}
+
+// It holds Python objects from C++ (the compiled pipeline, the notify callable, and the Python
+// exception in a failed session's error), and they may lead back to it (the exception's traceback
+// -> a frame of the Python Session wrapper -> this), so it tells the garbage collector about them
+// (tp_traverse / tp_clear below); otherwise a failed session never closed would never be collected.
 class NativeSession {
  public:
   NativeSession(nb::handle compiled, size_t capacity, bool threaded) : compiled_(nb::borrow(compiled)) {
@@ -60,22 +71,16 @@ class NativeSession {
     register_session(session_);
   }
 
-  ~NativeSession() {
-    set_notify(nb::none());
-    if (session_) {
-      nb::gil_scoped_release release;
-      session_->cancel();
-      session_->wait_closed();
-    }
-  }
+  ~NativeSession() { release(); }
 
   bool push(nb::handle item) {
     RunTicket ticket;  // the push may process the item right here, with the GIL released
+    Session& session = live();
     Value v = from_python(item);
     Session::PushResult r;
     {
       nb::gil_scoped_release release;
-      r = session_->try_push(std::move(v));
+      r = session.try_push(std::move(v));
     }
     if (r == Session::PushResult::kClosed) raise_closed();
     return r == Session::PushResult::kAccepted;
@@ -83,18 +88,20 @@ class NativeSession {
 
   void end() {
     RunTicket ticket;
+    Session& session = live();
     nb::gil_scoped_release release;
-    session_->end();
+    session.end();
   }
 
+  // Called with the GIL held: the session drops items and errors with none of its locks held.
   nb::tuple pop() {
     Value v;
-    switch (session_->try_pop(&v)) {
+    switch (live().try_pop(&v)) {
       case Session::PopResult::kItem: return nb::make_tuple("item", to_python(v));
       case Session::PopResult::kEmpty: return nb::make_tuple("empty", nb::none());
       case Session::PopResult::kEnd: return nb::make_tuple("end", nb::none());
       case Session::PopResult::kError: {
-        Status error = session_->error();
+        Status error = live().error();
         if (error.code() == StatusCode::kCancelled) return nb::make_tuple("end", nb::none());
         raise_status(error);
       }
@@ -103,9 +110,10 @@ class NativeSession {
   }
 
   void cancel() {
+    Session& session = live();
     nb::gil_scoped_release release;
-    session_->cancel();
-    session_->wait_closed();
+    session.cancel();
+    session.wait_closed();
   }
 
   void set_notify(nb::handle fn) {
@@ -120,7 +128,7 @@ class NativeSession {
   }
 
   nb::dict metrics() const {
-    SessionMetrics m = session_->metrics();
+    SessionMetrics m = live().metrics();
     auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
     nb::dict d;
     d["state"] = m.state;
@@ -152,18 +160,40 @@ class NativeSession {
     return d;
   }
 
-  std::string metrics_json() const { return session_->metrics().to_json(); }
+  std::string metrics_json() const { return live().metrics().to_json(); }
 
+  // The session's error holds one reference to its Python exception (the engine that failed
+  // drops its copy when the nodes close), owned through session_.
   int traverse(visitproc visit, void* arg) const {
     Py_VISIT(compiled_.ptr());
     Py_VISIT(target_->fn);
+    if (session_) {
+      Status error = session_->error();
+      Py_VISIT(python_exception_in(error));
+    }
     return 0;
   }
-  void clear() { set_notify(nb::none()); }
+  // Drops the session (and with it the exception in its error) once its nodes are closed.
+  void clear() { release(); }
 
  private:
+  Session& live() const {
+    if (!session_) throw nb::value_error("this session was cleared by the garbage collector");
+    return *session_;
+  }
+
+  void release() {
+    set_notify(nb::none());
+    std::shared_ptr<Session> session = std::move(session_);
+    if (session) {
+      nb::gil_scoped_release release;  // closing runs Python nodes' cleanup
+      session->cancel();
+      session->wait_closed();
+    }
+  }
+
   [[noreturn]] void raise_closed() {
-    Status error = session_->error();
+    Status error = live().error();
     if (!error.ok() && error.code() != StatusCode::kCancelled) raise_status(error);
     throw nb::builtin_exception(nb::exception_type::runtime_error,
                                 error.ok() ? "the session's input has ended" : "the session was cancelled");
@@ -181,7 +211,7 @@ int native_session_traverse(PyObject* self, visitproc visit, void* arg) {
 }
 
 int native_session_clear(PyObject* self) {
-  nb::inst_ptr<NativeSession>(self)->clear();
+  if (nb::inst_ready(self)) nb::inst_ptr<NativeSession>(self)->clear();
   return 0;
 }
 

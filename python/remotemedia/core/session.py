@@ -577,9 +577,10 @@ class _PySyncEngine:
 
 class _NativeBase:
     """What both native engines share. Once the session is over (closed or cancelled), the engine
-    keeps its final metrics and error and lets the NativeSession go: the session's error holds the
-    Python exception, whose traceback holds frames that hold this engine, a cycle through C++ that
-    Python's garbage collector cannot see."""
+    keeps its final metrics and error and lets the NativeSession go at once. (The session's error
+    holds the Python exception, whose traceback holds frames that hold this engine: a cycle through
+    C++, which the NativeSession reports to the garbage collector, so a failed session that is
+    never closed is collected too; letting go does not wait for a collection.)"""
 
     runtime = "native"
 

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import tracemalloc
+import weakref
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -762,6 +763,56 @@ async def test_no_session_outlives_its_use(runtime):
         s = got = pipeline = None
     assert live() == before
     assert threading.active_count() <= threads + 1  # the runtime's async loop thread, once
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+async def test_a_failed_session_never_closed_is_collected(runtime):
+    # The error a consumer receives holds its traceback, whose frames hold the session; natively,
+    # the session's C++ error holds that exception again: a cycle through C++ that the garbage
+    # collector must be told about.
+    def native_sessions():
+        return sum(type(o).__name__ == "NativeSession" for o in gc.get_objects())
+
+    def pipeline():
+        return Pipeline([CalculatorNode(name="c", operation="add", operand=1), FailOn("f", bad=3)])
+
+    async def fail_async():
+        s = make_session(pipeline(), runtime, 4)
+        await s.open()
+        for x in range(3):
+            await s.send(x)
+        got = []
+        try:
+            async for out in s:
+                got.append(out)
+        except ValueError as exc:
+            assert exc.node_id == "f" and exc.item_index == 2
+        assert got == [1, 2]
+        assert await wait_for_state(s) == "failed"
+        return [weakref.ref(s), weakref.ref(s._engine), weakref.ref(s._pipeline), weakref.ref(s._pipeline.nodes[1])]
+
+    def fail_sync():
+        s = make_sync_session(pipeline(), runtime, 4).open()
+        for x in range(3):
+            s.send(x)
+        got = []
+        try:
+            for out in s:
+                got.append(out)
+        except ValueError as exc:
+            assert exc.node_id == "f"
+        assert got == [1, 2]
+        return [weakref.ref(s), weakref.ref(s._engine), weakref.ref(s._pipeline), weakref.ref(s._pipeline.nodes[1])]
+
+    gc.collect()
+    before = native_sessions()
+    for refs in (await fail_async(), fail_sync()):
+        deadline = time.monotonic() + 5
+        while any(r() is not None for r in refs):  # threaded: a pool thread may still be closing
+            assert time.monotonic() < deadline, [r() for r in refs]
+            gc.collect()
+            await asyncio.sleep(0.001)
+        assert native_sessions() == before
 
 
 # ----------------------------------------------------------------------------------- streams
