@@ -202,19 +202,22 @@ class Pipeline:
 
     # ------------------------------------------------------------------------------- sessions
 
-    def session(self, runtime: str = "auto", capacity: int = 64) -> _session.Session:
+    def session(self, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False) -> _session.Session:
         """A streaming session for asyncio (docs/SESSIONS.md): ``async with pipeline.session()
         as s``, then ``await s.send(x)``, ``await s.end()``, ``async for out in s``. Outputs equal
         ``run(all items)``; ``capacity`` bounds the items it holds (sent, not processed, plus
         outputs not consumed). The nodes are initialized when it opens and cleaned up when it
         closes. Python nodes are this pipeline's own instances: one session at a time per
-        pipeline when they hold state."""
-        return _session.Session(self, runtime, capacity)
+        pipeline when they hold state. ``threaded=True`` (native engine only) processes every
+        item on the runtime's worker pool, never in ``send``."""
+        return _session.Session(self, runtime, capacity, threaded=threaded)
 
-    def sync_session(self, runtime: str = "auto", capacity: int = 64) -> _session.SyncSession:
+    def sync_session(
+        self, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
+    ) -> _session.SyncSession:
         """``session`` for synchronous callers: ``with pipeline.sync_session() as s``, then
         ``s.send(x)``, ``s.end()``, ``for out in s``."""
-        return _session.SyncSession(self, runtime, capacity)
+        return _session.SyncSession(self, runtime, capacity, threaded=threaded)
 
     def stream(
         self, items: Iterable[Any] | AsyncIterable[Any], *, runtime: str = "auto", capacity: int = 64

@@ -13,15 +13,15 @@ on one of two engines, chosen when the session opens:
   awaited there); the synchronous engine processes them in the calling thread, inside ``send``,
   ``end`` and the iteration, as the native runtime does when a session is idle.
 
-On both, ``capacity`` bounds the items a session holds: sent and not yet processed plus outputs
-not yet consumed. ``send`` waits while the session holds ``capacity`` items; the Python engine
-takes the next item only while the total is at most ``capacity``, so one item's expansion is the
-most it can exceed it by.
+On both, ``capacity`` bounds the items a session holds: sent and not yet processed (the one being
+processed included) plus outputs not yet consumed. ``send`` waits while the session holds
+``capacity`` items; the next item is taken only while the total is at most ``capacity``, so one
+item's expansion is the most it can exceed it by.
 
-Beyond docs/SESSIONS.md: ``send``/``try_send`` after ``end`` or ``cancel`` raise
-``SessionClosedError``; after a node error they raise that error. Iterating a cancelled session
-stops. Leaving ``async with`` (or ``with``) normally raises the session's error if the consumer has
-not received it (an error never passes silently).
+``send``/``try_send`` after ``end`` or ``cancel`` raise ``SessionClosedError``; after a node error
+they raise that error. Iterating a cancelled session stops. Leaving ``async with`` (or ``with``)
+normally raises the session's error if the consumer has not received it (an error never passes
+silently).
 """
 
 from __future__ import annotations
