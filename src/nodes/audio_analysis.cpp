@@ -2,9 +2,11 @@
 // (speech segments by frame energy). Both keep stream state; both are bit for bit the numpy code of
 // remotemedia/nodes/audio_analysis.py.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -132,15 +134,18 @@ double peak_level(const NDArray& s) {
       const int64_t m = std::max(-static_cast<int64_t>(lo), static_cast<int64_t>(hi));
       return static_cast<double>(m) * kSampleScale<T>;
     } else {
-      // In the sample type: |x| and its float64 conversion are exact, so the maximum is the same.
-      T m = 0;
-      int nan = 0;
+      // |x| as the bits of x without the sign: for non-negative IEEE values (NaN last) the order
+      // of the bits as unsigned integers is the order of the values, so an integer maximum (which
+      // vectorises) finds the largest |x|, and a NaN if there is one.
+      using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
+      constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
+      constexpr Bits kInfinity = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
+      Bits m = 0;
       for (int64_t i = 0; i < n; ++i) {
-        const T a = std::fabs(x[i]);
-        nan |= a != a;
+        const Bits a = std::bit_cast<Bits>(x[i]) & kMagnitude;
         m = a > m ? a : m;
       }
-      return nan ? std::nan("") : static_cast<double>(m);
+      return m > kInfinity ? std::nan("") : static_cast<double>(std::bit_cast<T>(m));
     }
   });
 }
@@ -273,21 +278,18 @@ class TypedVadEngine final : public VadEngine {
     return (channels_ == 1 && v.frame_step == 1) || (v.frame_step == channels_ && v.channel_step == 1);
   }
 
-  // The frame's RMS in dB, over its samples in storage order (channel by channel when planar).
+  // The frame's RMS in dB, over its samples in storage order. Interleaved (and mono) frames are one
+  // run in memory, whether in an item or held back across items; a planar frame is channel by
+  // channel, from an item's rows or from the (interleaved) held frame, so its squares are put in
+  // that order first.
   double frame_db(const FrameView<T>& v) {
     const int64_t n = v.frames * channels_;
-    if (!channel_major_ && contiguous(v)) return level_db(rms_from_sum(sum_of_squares(v.base, n), n));
-    // Scattered samples (a planar frame, or one held back across items): squares in order first.
+    if (!channel_major_) return level_db(rms_from_sum(sum_of_squares(v.base, n), n));
     double* s = scratch_.data();
-    if (channel_major_) {
-      for (int64_t c = 0; c < channels_; ++c) {
-        const T* src = v.base + c * v.channel_step;
-        double* dst = s + c * v.frames;
-        for (int64_t f = 0; f < v.frames; ++f) dst[f] = square(src[f * v.frame_step]);
-      }
-    } else {
-      for (int64_t f = 0; f < v.frames; ++f)
-        for (int64_t c = 0; c < channels_; ++c) s[f * channels_ + c] = square(v.base[f * v.frame_step + c * v.channel_step]);
+    for (int64_t c = 0; c < channels_; ++c) {
+      const T* src = v.base + c * v.channel_step;
+      double* dst = s + c * v.frames;
+      for (int64_t f = 0; f < v.frames; ++f) dst[f] = square(src[f * v.frame_step]);
     }
     return level_db(rms_from_sum(pairwise_sum(s, n), n));
   }
@@ -368,7 +370,6 @@ class TypedVadEngine final : public VadEngine {
     held_.clear();
     held_frames_ = 0;
   }
-
 
   // Appends frames of `v` to `to` in interleaved order.
   void copy_interleaved(std::vector<T>& to, const FrameView<T>& v) const {

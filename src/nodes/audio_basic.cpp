@@ -2,6 +2,7 @@
 // and AudioNormalize. Each is one output per input item, stateless, and bit for bit the numpy code
 // of remotemedia/nodes/audio_basic.py.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -154,15 +155,18 @@ double peak_level(const NDArray& s) {
       const int64_t m = std::max(-static_cast<int64_t>(lo), static_cast<int64_t>(hi));
       return static_cast<double>(m) * kSampleScale<T>;
     } else {
-      // In the sample type: |x| and its float64 conversion are exact, so the maximum is the same.
-      T m = 0;
-      int nan = 0;
+      // |x| as the bits of x without the sign: for non-negative IEEE values (NaN last) the order
+      // of the bits as unsigned integers is the order of the values, so an integer maximum (which
+      // vectorises) finds the largest |x|, and a NaN if there is one.
+      using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
+      constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
+      constexpr Bits kInfinity = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
+      Bits m = 0;
       for (int64_t i = 0; i < n; ++i) {
-        const T a = std::fabs(x[i]);
-        nan |= a != a;
+        const Bits a = std::bit_cast<Bits>(x[i]) & kMagnitude;
         m = a > m ? a : m;
       }
-      return nan ? std::nan("") : static_cast<double>(m);
+      return m > kInfinity ? std::nan("") : static_cast<double>(std::bit_cast<T>(m));
     }
   });
 }

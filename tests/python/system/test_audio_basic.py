@@ -205,7 +205,7 @@ def test_format_parameter_errors(params, path):
 
 # -------------------------------------------------------------------------------- AudioGain
 
-GAINS = [0, -6, 6.0206, 3.5, 40, -200, 1e-9, -0.1, 350]
+GAINS = [0, -6, 6.0206, 3.5, 40, -200, 1e-9, -0.1, 350, 1000]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
