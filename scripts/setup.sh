@@ -29,7 +29,7 @@ fi
 # model; tqdm draws the CLI's progress bar.
 PIP_PACKAGES=("numpy>=1.26" "nanobind>=2.4" "scikit-build-core>=0.10" "pytest>=8" "pytest-asyncio>=0.23"
               "hypothesis>=6.100" "jsonschema>=4.20" "soxr>=0.5" "soundfile>=0.12" "onnxruntime>=1.16"
-              "pocketsphinx>=5" "tqdm>=4.60")
+              "pocketsphinx>=5" "moonshine-cpp==0.1.4" "tqdm>=4.60")
 # silero-vad is installed for the model files it ships; its declared dependency on torch (gigabytes)
 # is not needed to run that model with onnxruntime, so it goes in without dependencies.
 PIP_NODEPS=("silero-vad>=5")

@@ -1,6 +1,7 @@
 """Speech to text on the native runtime, with Python inference inside the native pipeline.
 
-    python examples/speech/transcribe.py [WAV] [--vad energy|silero] [--runtime native|python]
+    python examples/speech/transcribe.py [WAV] [--vad energy|silero] [--stt pocketsphinx|moonshine]
+                                         [--runtime native|python]
 
 The pipeline (also examples/speech/pipeline.json, for `remotemedia run`):
 
@@ -10,6 +11,7 @@ The pipeline (also examples/speech/pipeline.json, for `remotemedia run`):
 
 The file is streamed through a session in 20 ms chunks, as a microphone would deliver it, and each
 segment is printed as soon as the pipeline has transcribed it: "[0.29 - 3.49] the quick brown ...".
+--stt moonshine recognises with Moonshine base-en (the moonshine-cpp package) instead of PocketSphinx.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 CHUNK_MS = 20
 
 
-def build_pipeline(vad: str = "energy") -> Pipeline:
-    """The speech pipeline; ``vad`` is "energy" (native EnergyVAD) or "silero" (SileroVAD, Python)."""
+def build_pipeline(vad: str = "energy", stt: str = "pocketsphinx") -> Pipeline:
+    """The speech pipeline; ``vad`` is "energy" (native EnergyVAD) or "silero" (SileroVAD, Python),
+    ``stt`` the SpeechToText engine, "pocketsphinx" or "moonshine"."""
     if vad == "energy":
         # -40 dBFS suits a clean recording; the 300 ms hangover keeps short pauses inside a segment
         # and leaves the recogniser some silence at the end.
@@ -44,20 +47,23 @@ def build_pipeline(vad: str = "energy") -> Pipeline:
         detector = SileroVADNode(name="vad", speech_pad_ms=100)
     else:
         raise ValueError(f"vad must be 'energy' or 'silero', not {vad!r}")
+    if stt not in ("pocketsphinx", "moonshine"):
+        raise ValueError(f"stt must be 'pocketsphinx' or 'moonshine', not {stt!r}")
+    engine = {} if stt == "pocketsphinx" else {"engine": stt}  # the default engine stays unwritten
     return Pipeline(
         [
             AudioResampleNode(name="resample", sample_rate=16000),
             AudioFormatNode(name="format", dtype="int16", channels=1),
             detector,
-            SpeechToTextNode(name="stt", words=False),
+            SpeechToTextNode(name="stt", words=False, **engine),
         ],
-        name=f"speech-{vad}",
+        name=f"speech-{vad}" if stt == "pocketsphinx" else f"speech-{vad}-{stt}",
     )
 
 
-def transcribe(path: str | pathlib.Path, vad: str = "energy", runtime: str = "native"):
+def transcribe(path: str | pathlib.Path, vad: str = "energy", runtime: str = "native", stt: str = "pocketsphinx"):
     """Yields {"start", "end", "text"} per speech segment of the file, as the stream goes."""
-    pipeline = build_pipeline(vad)
+    pipeline = build_pipeline(vad, stt)
     yield from pipeline.stream_sync(read_chunks(path, CHUNK_MS, dtype="int16"), runtime=runtime)
 
 
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("wav", nargs="?", default=str(HERE / "sample.wav"), help="audio file (default: the sample)")
     parser.add_argument("--vad", choices=("energy", "silero"), default="energy")
+    parser.add_argument("--stt", choices=("pocketsphinx", "moonshine"), default="pocketsphinx")
     parser.add_argument("--runtime", choices=("native", "python"), default="native")
     args = parser.parse_args(argv)
 
@@ -74,12 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.runtime == "native":
-        for placement in build_pipeline(args.vad).explain():
+        for placement in build_pipeline(args.vad, args.stt).explain():
             print(f"# {placement}", file=sys.stderr)
     else:
         print("# Python executor: every node runs its Python code", file=sys.stderr)
     began = time.perf_counter()
-    for segment in transcribe(args.wav, args.vad, args.runtime):
+    for segment in transcribe(args.wav, args.vad, args.runtime, args.stt):
         print(f"[{segment['start']:.2f} - {segment['end']:.2f}] {segment['text']}", flush=True)
     took = time.perf_counter() - began
     print(f"# {duration:.2f} s of audio in {took:.2f} s ({duration / took:.1f}x real time)", file=sys.stderr)

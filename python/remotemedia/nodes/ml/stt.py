@@ -1,10 +1,11 @@
-"""SpeechToTextNode: text of speech segments by PocketSphinx, with the model its wheel ships.
+"""SpeechToTextNode: text of speech segments by PocketSphinx or Moonshine, with the model each wheel ships.
 
 A Python node (no native implementation); inside a native pipeline it gets the segments a native
 VAD cut (EnergyVAD) or SileroVAD's. The decoder loads the US English acoustic model, language
 model and pronunciation dictionary that the pocketsphinx package carries under
 ``pocketsphinx.get_model_path()`` (nothing is downloaded), once per node; every utterance reuses it.
-docs/AUDIO.md says which other speech-to-text packages were considered and why this one.
+engine="moonshine" runs Moonshine base-en from the moonshine-cpp wheel instead (nodes/ml/moonshine.py).
+docs/AUDIO.md says which other speech-to-text packages were considered and why these.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ __all__ = ["SpeechToTextNode", "pocketsphinx_model_paths"]
 _RATE = 16000
 _FRAMES_PER_SECOND = 100  # pocketsphinx's frame rate (frate), 10 ms frames
 _ALTERNATE = re.compile(r"\(\d+\)$")  # "the(2)": the dictionary's second pronunciation of "the"
+_ENGINES = ("pocketsphinx", "moonshine")
+_POCKETSPHINX_ONLY = ("acoustic_model", "language_model", "dictionary")
 
 
 def pocketsphinx_model_paths() -> dict[str, str]:
@@ -45,11 +48,13 @@ def pocketsphinx_model_paths() -> dict[str, str]:
 
 @register_node_type(aliases=("SpeechToText",))
 class SpeechToTextNode(Node):
-    """Text ({"start", "end", "text", "words"}) of each speech segment or Audio item, 16 kHz mono, by PocketSphinx (Python)."""
+    """Text ({"start", "end", "text", "words"}) of each speech segment or Audio item, 16 kHz mono, by PocketSphinx or Moonshine (Python)."""
 
     PARAMS = (
+        ParamSpec("engine", "string", default="pocketsphinx", choices=_ENGINES,
+                  description="pocketsphinx, or moonshine (Moonshine base-en from moonshine-cpp: far more accurate, no word times)."),
         ParamSpec("words", "bool", default=True,
-                  description="Add \"words\": [{\"word\", \"start\", \"end\"}] (seconds) to each result."),
+                  description="Add \"words\": [{\"word\", \"start\", \"end\"}] (seconds) to each result (pocketsphinx only)."),
         ParamSpec("acoustic_model", "string",
                   description="Directory of a PocketSphinx acoustic model (default: en-us from the wheel)."),
         ParamSpec("language_model", "string",
@@ -60,8 +65,23 @@ class SpeechToTextNode(Node):
 
     _decoder: Any = None
     _decoder_config: tuple | None = None
+    _moonshine: Any = None
+
+    @classmethod
+    def check_config(cls, params: dict) -> tuple[str, str] | None:
+        if params.get("engine") == "moonshine":
+            for name in _POCKETSPHINX_ONLY:
+                if name in params:
+                    return f".{name}", f"{name} is a pocketsphinx parameter; engine is moonshine"
+        return None
 
     def initialize(self) -> None:
+        self._offset = 0.0  # stream time of the next bare Audio item
+        if self.config.get("engine") == "moonshine":
+            from remotemedia.nodes.ml.moonshine import MoonshineModel
+
+            self._moonshine = MoonshineModel()  # one per node and run: freed in cleanup
+            return
         # The decoder takes a quarter of a second to load: it is built once and kept across runs
         # of this node (rebuilt only if the model parameters changed).
         c = self.config
@@ -73,7 +93,11 @@ class SpeechToTextNode(Node):
 
             self._decoder = Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
             self._decoder_config = key
-        self._offset = 0.0  # stream time of the next bare Audio item
+
+    def cleanup(self) -> None:
+        if self._moonshine is not None:
+            self._moonshine.close()
+            self._moonshine = None
 
     def process(self, item: Any) -> dict[str, Any]:
         if isinstance(item, Audio):
@@ -92,6 +116,8 @@ class SpeechToTextNode(Node):
                 f"got {type_name(item)}{hint}"
             )
         samples = mono_samples(self.node_type, audio, (_RATE,))
+        if self._moonshine is not None:
+            return {"start": start, "end": end, "text": self._moonshine.transcribe(samples)}
         if samples.dtype != np.int16:
             samples = audio.to_dtype("int16").samples.reshape(-1)  # docs/AUDIO.md's float -> int rule
 
