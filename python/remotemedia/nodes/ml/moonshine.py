@@ -35,8 +35,9 @@ What the library does not guard against, and how this module keeps it safe:
   of the second half of each piece, and the texts are joined with a space.
 - The library keeps its models in one global ``std::vector`` that ``moonshine_load_model`` grows
   and every call indexes without a lock, so one process-wide lock serialises every call into it.
-  (ctypes releases the GIL during each call: other Python threads go on meanwhile.) The model uses
-  ONNX Runtime's own intra-op threads, so serialised calls lose little on a small machine.
+  (ctypes releases the GIL during each call: other Python threads go on meanwhile.) A call runs
+  on the calling thread alone (no ONNX Runtime thread pool was seen: one core busy, no new
+  threads), so the lock costs parallelism only when several Moonshine nodes transcribe at once.
 - ``libmoonshine.so`` needs ``libonnxruntime.so.1`` and has no RUNPATH: the wheel's copy is loaded
   first, by its path, so that the dynamic loader binds that name to it. The onnxruntime Python
   package (SileroVADNode) links its runtime statically into its extension module and does not
