@@ -488,6 +488,25 @@ TEST_F(ExecutorChain, ExternalNodesStandInForTypesTheRegistryLacks) {
 // ---------------------------------------------------------------------------------------------
 // Column batches
 
+TEST_F(ExecutorChain, ItemsCarryingBuffersRunInBlocksWithItemAtATimeResultsAndErrors) {
+  // An array first makes the chain run in blocks of 32 items (executor.cpp); the results and the
+  // first-error rule must be those of item-at-a-time order across block boundaries.
+  std::vector<Value> items = {Value::array(column<int64_t>({0}))};
+  for (int64_t i = 1; i < 100; ++i) items.push_back(Value::integer(i));
+  std::vector<N> nodes = {{"t", "Twice"}, {"p", "Probe", R"({"tag": "p"})"}};
+  Result<std::vector<Value>> blocks = run(compile_chain(nodes, Mode::kChain), items);
+  ASSERT_TRUE(blocks.ok()) << blocks.status().to_string();
+  std::vector<Value> expected;
+  for (const Value& v : items) expected.insert(expected.end(), {v, v});
+  EXPECT_EQ(*blocks, expected);
+  nodes = {{"f1", "FailOn", R"({"value": 70})"}, {"f2", "FailOn", R"({"value": 40})"}};  // blocks 3, 2
+  EXPECT_TRUE(failed_with(run(compile_chain(nodes, Mode::kChain), items), StatusCode::kValueError, "f2", 40));
+  nodes = {{"f1", "FailOn", R"({"value": 35})"}, {"f2", "FailOn", R"({"value": 33})"}};  // one block
+  EXPECT_TRUE(failed_with(run(compile_chain(nodes, Mode::kChain), items), StatusCode::kValueError, "f2", 33));
+  nodes = {{"f1", "FailOn", R"({"value": 31})"}, {"f2", "FailOn", R"({"value": 32})"}};  // blocks 1, 2
+  EXPECT_TRUE(failed_with(run(compile_chain(nodes, Mode::kChain), items), StatusCode::kValueError, "f1", 31));
+}
+
 TEST_F(ExecutorChain, ColumnThroughPassThroughIsTheSameArray) {
   Graph g = compile_chain({{"p1", "PassThroughNode"}, {"p2", "PassThrough"}}, Mode::kChain);
   auto col = column<int64_t>({1, 2, 3});
