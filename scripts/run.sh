@@ -15,3 +15,9 @@ echo '[1, 2, 3, 4.5]' | ./build/tests/remotemedia-runtime run examples/manifests
 
 echo "== The seed's runtime comparison, short mode (see docs/PERFORMANCE.md for the full run)"
 "$PY" -m remotemedia.benchmarks.compare_runtimes --short
+
+echo "== Speech: a recording through native resampling and VAD, then speech to text in Python (Moonshine)"
+"$PY" examples/speech/transcribe.py examples/speech/sample.wav --stt moonshine
+
+echo "== The audio front end (resample, gain, chunker, EnergyVAD) against numpy + soxr, 5 minutes of audio"
+"$PY" -m remotemedia.benchmarks.audio_chain --minutes 5 --repeats 3
