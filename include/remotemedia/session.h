@@ -12,6 +12,13 @@
 // by end() (then flushes), by a node's failure, or by cancel(); after that, pushes are refused. A
 // graph without nodes passes items straight through, as run() does.
 //
+// Errors follow run(): every opened node is closed, in reverse order, also after a failure, and a
+// close() failure replaces the session's outcome (as an exception in a Python `finally` does): a
+// session that ended cleanly fails with it, a failed one reports it instead of the node's error,
+// which becomes one of replaced_errors(). So a failure is reported (by try_pop, push and error(),
+// and as the "failed" state) only once every node is closed; an item pushed in between is dropped,
+// as one queued behind the failing item is.
+//
 // Every public method is thread-safe. Items and errors are dropped with none of the session's
 // locks held (the last reference to a Python object takes the GIL), so a thread holding the GIL
 // may call try_pop, error(), closed() and metrics() (the binding does, and its garbage collector
@@ -77,8 +84,11 @@ class Session : public std::enable_shared_from_this<Session> {
   enum class PushResult { kAccepted, kFull, kClosed };
   enum class PopResult { kItem, kEmpty, kEnd, kError };
 
-  // Makes the node instances and opens them; an open failure is returned.
-  static Result<std::shared_ptr<Session>> open(std::shared_ptr<const Graph> graph, SessionOptions options);
+  // Makes the node instances and opens them. An open failure is returned after the nodes opened
+  // before it are closed, as run() does: a close failure replaces it, and `replaced_errors` (when
+  // given) receives the errors replaced, oldest first.
+  static Result<std::shared_ptr<Session>> open(std::shared_ptr<const Graph> graph, SessionOptions options,
+                                               std::vector<Status>* replaced_errors = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -94,7 +104,12 @@ class Session : public std::enable_shared_from_this<Session> {
   PopResult try_pop(Value* out);
   // As try_pop, waiting up to `timeout` while it would be kEmpty.
   PopResult pop(Value* out, std::chrono::nanoseconds timeout);
+  // The session's error: OK while it runs or after a clean end; once it has failed, the last
+  // failure (a node's, or a close() failure that replaced it); kCancelled after cancel().
   Status error() const;
+  // The errors the session's error replaced, oldest first: the node's failure, then each close()
+  // failure but the last. (The binding makes each the __context__ of the next, as Python does.)
+  std::vector<Status> replaced_errors() const;
   // Drops what is queued, stops after the item being processed, closes the nodes. Idempotent.
   void cancel();
   // Blocks until the nodes are closed (after end and flush, a failure, or cancel).
@@ -133,8 +148,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<Pending> input_;
   std::deque<Value> outputs_;
   size_t in_flight_ = 0;  // 1 while an item taken from input_ is processed
-  State state_ = State::kRunning;
+  State state_ = State::kRunning;  // final states other than kCancelled are set once closed
   Status error_;
+  Status failure_;                   // a node's failure, until the nodes are closed
+  std::vector<Status> replaced_;     // see replaced_errors()
+  bool flushed_ = false;             // the flush at end of input succeeded
   bool ended_ = false;   // end() was called
   bool busy_ = false;    // a thread is in process_loop (or closing)
   bool closed_ = false;  // nodes closed

@@ -40,16 +40,35 @@ Session::Session(std::shared_ptr<const Graph> graph, SessionOptions options)
   if (options_.pool == nullptr) options_.pool = &WorkerPool::shared();
 }
 
-Result<std::shared_ptr<Session>> Session::open(std::shared_ptr<const Graph> graph, SessionOptions options) {
+namespace {
+
+// `error` becomes `next` (a close failure replacing what the session had), `error` joining
+// `replaced` when it was an error.
+void replace_error(Status& error, Status next, std::vector<Status>& replaced) {
+  if (!error.ok()) replaced.push_back(std::move(error));
+  error = std::move(next);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Session>> Session::open(std::shared_ptr<const Graph> graph, SessionOptions options,
+                                               std::vector<Status>* replaced_errors) {
   std::shared_ptr<Session> s(new Session(std::move(graph), std::move(options)));
   RM_ASSIGN_OR_RETURN(s->nodes_, s->graph_->instantiate());
   for (size_t i = 0; i < s->nodes_.size(); ++i) {
     Status opened = s->nodes_[i]->open();
     if (!opened.ok()) {
-      for (size_t j = i; j-- > 0;) (void)s->nodes_[j]->close();
+      Status error = locate_error(std::move(opened), s->graph_->nodes()[i], std::nullopt);
+      std::vector<Status> replaced;
+      for (size_t j = i; j-- > 0;) {
+        Status closed = s->nodes_[j]->close();
+        if (closed.ok()) continue;
+        replace_error(error, locate_error(std::move(closed), s->graph_->nodes()[j], std::nullopt), replaced);
+      }
       s->nodes_.clear();
       s->closed_ = true;
-      return locate_error(std::move(opened), s->graph_->nodes()[i], std::nullopt);
+      if (replaced_errors != nullptr) *replaced_errors = std::move(replaced);
+      return error;
     }
   }
   s->observer_ = std::make_unique<Observer>(s->nodes_.size());
@@ -130,7 +149,7 @@ void Session::cancel() {
   std::optional<std::deque<Pending>> dropped;  // dies after the lock (a Python item takes the GIL)
   {
     std::lock_guard lock(mutex_);
-    if (state_ == State::kRunning) {
+    if (state_ == State::kRunning && failure_.ok() && !flushed_) {  // else its closing decides
       state_ = State::kCancelled;
       error_ = Status(StatusCode::kCancelled, "the session was cancelled");
     }
@@ -187,6 +206,11 @@ Status Session::error() const {
   return error_;
 }
 
+std::vector<Status> Session::replaced_errors() const {
+  std::lock_guard lock(mutex_);
+  return replaced_;
+}
+
 void Session::wait_closed() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [this] { return closed_; });
@@ -197,21 +221,27 @@ bool Session::closed() const {
   return closed_;
 }
 
+// The outcome is decided here, once every node is closed, as run() decides it: a close failure
+// replaces the end or the node's failure (as a `finally` that raises does), but not a cancel.
 void Session::close_nodes() {
-  // No more processing: the engine goes now, with its copy of a failure, so that error_ is the
-  // only error the session holds (the binding reports the Python exception in it to the garbage
-  // collector).
+  // No more processing: the engine goes now, with its copy of a failure, so that the session's
+  // statuses are the only ones holding an error (the binding reports the Python exceptions in them
+  // to the garbage collector).
   engine_.reset();
-  Status failure;
+  std::vector<Status> close_failures;  // in the order they happened; dropped after the lock
   for (size_t i = nodes_.size(); i-- > 0;) {
     Status s = nodes_[i]->close();
-    if (!s.ok()) failure = locate_error(std::move(s), graph_->nodes()[i], std::nullopt);
+    if (!s.ok()) close_failures.push_back(locate_error(std::move(s), graph_->nodes()[i], std::nullopt));
   }
-  Status replaced;  // dies after the lock, as a dropped item does
+  std::optional<std::deque<Pending>> dropped;  // pushed while closing; dies after the lock
   std::lock_guard lock(mutex_);
-  if (!failure.ok() && state_ != State::kCancelled) {  // as a `finally` that raises
-    state_ = State::kFailed;
-    replaced = std::exchange(error_, std::move(failure));
+  dropped.emplace(std::move(input_));
+  input_.clear();
+  if (state_ == State::kRunning) {  // ended and flushed, or a node failed
+    Status error = std::move(failure_);
+    for (Status& f : close_failures) replace_error(error, std::move(f), replaced_);
+    state_ = error.ok() ? State::kEnded : State::kFailed;
+    error_ = std::move(error);
   }
   closed_ = true;
 }
@@ -237,7 +267,7 @@ void Session::process_loop() {
     {
       std::lock_guard lock(mutex_);
       if (state_ != State::kRunning) {
-        stop = true;  // failed or cancelled: close
+        stop = true;  // cancelled: close
       } else if (!input_.empty() && held_locked() <= options_.capacity) {
         // The item still counts while it is processed, and none is taken while the session holds
         // more than capacity: what it holds stays within capacity plus one item's outputs.
@@ -257,6 +287,7 @@ void Session::process_loop() {
     }
     produced.clear();
     Status s = flush ? engine_->flush_all(produced) : engine_->push_item(std::move(next.item), produced);
+    const bool failed = !s.ok();
     const auto now = std::chrono::steady_clock::now();
     if (!flush) {
       const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - next.pushed).count();
@@ -272,18 +303,19 @@ void Session::process_loop() {
       if (!options_.on_output) {
         for (Value& v : produced) outputs_.push_back(std::move(v));
       }
-      if (!s.ok()) {
-        if (state_ == State::kRunning) {
-          state_ = State::kFailed;
-          error_ = std::move(s);
-        }
+      if (failed) {
+        if (state_ == State::kRunning) failure_ = std::move(s);  // reported once the nodes are closed
         dropped.emplace(std::move(input_));
         input_.clear();
-      } else if (flush && state_ == State::kRunning) {
-        state_ = State::kEnded;
+      } else if (flush) {
+        flushed_ = true;
       }
     }
-    if (flush || !s.ok()) {
+    if (flush || failed) {
+      if (!produced.empty()) {  // the outputs before a failure go now, not after the close
+        changed_.notify_all();
+        notify();
+      }
       finish();
       break;
     }

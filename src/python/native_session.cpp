@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "python/compiled_pipeline.h"
 #include "python/convert.h"
@@ -50,6 +51,61 @@ PyObject* python_exception_in(const Status& status) {
   return detail != nullptr ? detail->exception() : nullptr;
 }
 
+// The exception raise_status raises for `status`, not raised.
+nb::object exception_for(const Status& status) {
+  try {
+    raise_status(status);
+  } catch (nb::python_error& e) {
+    return nb::borrow(e.value());
+  }
+}
+
+// Makes `replaced` the __context__ at the end of `exc`'s chain of contexts, as Python does for an
+// exception raised in a `finally` while `replaced` was in flight (and contextlib's exit stacks do
+// for each callback): remotemedia.core.session._chain_context on the Python engine. Nothing when
+// `replaced` is already in the chain or the link would close a cycle.
+void chain_context(PyObject* exc, PyObject* replaced) {
+  constexpr int kLongest = 1000;  // a chain is walked at most this far (one may already be cyclic)
+  int steps = 0;
+  for (PyObject* o = replaced; o != nullptr && steps < kLongest; ++steps) {
+    if (o == exc) return;
+    PyObject* next = PyException_GetContext(o);  // new reference; `o` keeps the object alive
+    Py_XDECREF(next);
+    o = next;
+  }
+  PyObject* last = exc;
+  for (steps = 0; steps < kLongest; ++steps) {
+    PyObject* context = PyException_GetContext(last);
+    Py_XDECREF(context);
+    if (context == replaced) return;
+    if (context == nullptr) break;
+    last = context;
+  }
+  if (steps == kLongest) return;
+  PyException_SetContext(last, Py_NewRef(replaced));  // steals the reference
+}
+
+// The Python exception of a session's error, each error it replaced (oldest first) the
+// __context__ of the next, as in a Python run.
+nb::object chained_exception(const Status& error, const std::vector<Status>& replaced) {
+  nb::object exc = exception_for(error);
+  nb::object previous;
+  for (const Status& r : replaced) {
+    nb::object e = exception_for(r);
+    if (previous.is_valid()) chain_context(e.ptr(), previous.ptr());
+    previous = std::move(e);
+  }
+  if (previous.is_valid()) chain_context(exc.ptr(), previous.ptr());
+  return exc;
+}
+
+// Raises `exc` as it is (its traceback and context kept).
+[[noreturn]] void raise_exception(const nb::object& exc) {
+  PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr()));
+  PyErr_Restore(Py_NewRef(type), Py_NewRef(exc.ptr()), PyException_GetTraceback(exc.ptr()));
+  throw nb::python_error();
+}
+
 // It holds Python objects from C++ (the compiled pipeline, the notify callable, and the Python
 // exception in a failed session's error), and they may lead back to it (the exception's traceback
 // -> a frame of the Python Session wrapper -> this), so it tells the garbage collector about them
@@ -62,11 +118,12 @@ class NativeSession {
     options.capacity = capacity;
     options.process_on_push = !threaded;
     options.notify = [target = target_] { target->call(); };
+    std::vector<Status> replaced;
     Result<std::shared_ptr<Session>> s = [&] {
       nb::gil_scoped_release release;  // opening runs Python nodes' initialize
-      return Session::open(pipeline.shared_graph(), std::move(options));
+      return Session::open(pipeline.shared_graph(), std::move(options), &replaced);
     }();
-    if (!s.ok()) raise_status(s.status());
+    if (!s.ok()) raise_exception(chained_exception(s.status(), replaced));
     session_ = std::move(s).value();
     register_session(session_);
   }
@@ -103,7 +160,7 @@ class NativeSession {
       case Session::PopResult::kError: {
         Status error = live().error();
         if (error.code() == StatusCode::kCancelled) return nb::make_tuple("end", nb::none());
-        raise_status(error);
+        raise_error(error);
       }
     }
     return nb::make_tuple("empty", nb::none());
@@ -162,19 +219,24 @@ class NativeSession {
 
   std::string metrics_json() const { return live().metrics().to_json(); }
 
-  // The session's error holds one reference to its Python exception (the engine that failed
-  // drops its copy when the nodes close), owned through session_.
+  // The session's errors (its error and those it replaced) hold one reference each to their Python
+  // exceptions (the engine that failed drops its copy when the nodes close), owned through session_.
   int traverse(visitproc visit, void* arg) const {
     Py_VISIT(compiled_.ptr());
     Py_VISIT(target_->fn);
+    Py_VISIT(error_exception_.ptr());
     if (session_) {
       Status error = session_->error();
       Py_VISIT(python_exception_in(error));
+      for (const Status& replaced : session_->replaced_errors()) Py_VISIT(python_exception_in(replaced));
     }
     return 0;
   }
-  // Drops the session (and with it the exception in its error) once its nodes are closed.
-  void clear() { release(); }
+  // Drops the session (and with it the exceptions in its errors) once its nodes are closed.
+  void clear() {
+    release();
+    error_exception_.reset();
+  }
 
  private:
   Session& live() const {
@@ -192,9 +254,16 @@ class NativeSession {
     }
   }
 
+  // The session's error, final once it is reported, as one exception object however often it is
+  // raised (the chain of those it replaced is made once).
+  [[noreturn]] void raise_error(const Status& error) {
+    if (!error_exception_.is_valid()) error_exception_ = chained_exception(error, live().replaced_errors());
+    raise_exception(error_exception_);
+  }
+
   [[noreturn]] void raise_closed() {
     Status error = live().error();
-    if (!error.ok() && error.code() != StatusCode::kCancelled) raise_status(error);
+    if (!error.ok() && error.code() != StatusCode::kCancelled) raise_error(error);
     throw nb::builtin_exception(nb::exception_type::runtime_error,
                                 error.ok() ? "the session's input has ended" : "the session was cancelled");
   }
@@ -202,6 +271,7 @@ class NativeSession {
   nb::object compiled_;  // keeps the graph's Python nodes (and the graph) alive
   std::shared_ptr<NotifyTarget> target_ = std::make_shared<NotifyTarget>();
   std::shared_ptr<Session> session_;
+  nb::object error_exception_;  // made by raise_error
 };
 
 int native_session_traverse(PyObject* self, visitproc visit, void* arg) {

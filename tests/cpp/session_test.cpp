@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <initializer_list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -282,6 +284,221 @@ TEST(Session, MetricsCountWhatAFlushEmits) {
   EXPECT_EQ(m.items_out, 11u);
   EXPECT_EQ(m.latency_count, 10u);  // the flush's output has no input item to measure from
   for (const auto& n : m.nodes) EXPECT_EQ(n.errors, 0u);
+}
+
+// ------------------------------------------------------------------ close failures, as in run()
+
+// Passes items on; its open() or close() fails when told to ("cannot open <id>", "close of <id>
+// failed"), and close() first waits at a gate when given one.
+struct Closing {
+  bool fail_open = false;
+  bool fail_close = true;
+  std::shared_ptr<Gate> gate = nullptr;
+};
+
+class ClosingNode final : public Node {
+ public:
+  ClosingNode(std::string id, Closing how) : id_(std::move(id)), how_(std::move(how)) {}
+  Status open() override { return how_.fail_open ? ValueError("cannot open " + id_) : Status::OK(); }
+  Status process(Value item, Emitter& out) override {
+    out.emit(std::move(item));
+    return Status::OK();
+  }
+  Status close() override {
+    if (how_.gate) {
+      std::unique_lock lock(how_.gate->mutex);
+      how_.gate->entered = true;
+      how_.gate->changed.notify_all();
+      how_.gate->changed.wait(lock, [&] { return how_.gate->open; });
+    }
+    return how_.fail_close ? ValueError("close of " + id_ + " failed") : Status::OK();
+  }
+
+ private:
+  std::string id_;
+  Closing how_;
+};
+
+// `closing`'s nodes (by id) among the registry's, in `nodes_json` (the manifest's node list).
+std::shared_ptr<const Graph> compile_closing(const std::string& nodes_json,
+                                             const std::map<std::string, Closing>& closing) {
+  ExternalNodes external;
+  for (const auto& [id, how] : closing) {
+    external[id] = ExternalNode{"Closing", [id = id, how = how](const Value&) -> Result<std::unique_ptr<Node>> {
+                                  return std::unique_ptr<Node>(std::make_unique<ClosingNode>(id, how));
+                                }};
+  }
+  return compile(R"({"version": "v1", "nodes": )" + nodes_json + "}", &external);
+}
+
+// A 10 // item Map after a node whose close fails.
+const char* kCloseThenMap = R"([{"id": "c", "node_type": "Closing"},
+    {"id": "m", "node_type": "Map", "params": {"expression": "10 // item"}}])";
+
+std::vector<Value> ints(std::initializer_list<int64_t> xs) {
+  std::vector<Value> v;
+  for (int64_t x : xs) v.push_back(Value::integer(x));
+  return v;
+}
+
+void expect_same_error(const Status& got, const Status& expected) {
+  EXPECT_EQ(got.code(), expected.code()) << got.to_string() << " vs " << expected.to_string();
+  EXPECT_EQ(got.message(), expected.message());
+  EXPECT_EQ(got.node_id(), expected.node_id());
+  EXPECT_EQ(got.item_index(), expected.item_index());
+}
+
+// Pushes `items` while a consumer thread pops: the outputs before the error and the final result.
+std::pair<std::vector<Value>, Session::PopResult> stream_through(Session& s, std::vector<Value> items) {
+  std::vector<Value> got;
+  Session::PopResult last = Session::PopResult::kEmpty;
+  std::thread consumer([&] {
+    Value v;
+    while ((last = s.pop(&v, 5s)) == Session::PopResult::kItem) got.push_back(std::move(v));
+  });
+  for (Value& v : items) {
+    if (!s.push(std::move(v)).ok()) break;
+  }
+  s.end();
+  consumer.join();
+  return {std::move(got), last};
+}
+
+TEST_P(SessionModes, ACloseFailureReplacesANodesFailureAsInRun) {
+  auto graph = compile_closing(kCloseThenMap, {{"c", Closing{}}});
+  SessionOptions opts;
+  opts.process_on_push = GetParam();
+  auto s = Session::open(graph, opts);
+  ASSERT_TRUE(s.ok());
+  auto [got, last] = stream_through(**s, ints({5, 2, 0, 1}));
+  EXPECT_EQ(got, ints({2, 5}));
+  ASSERT_EQ(last, Session::PopResult::kError);
+  Result<std::vector<Value>> expected = run(*graph, ints({5, 2, 0, 1}));
+  ASSERT_FALSE(expected.ok());
+  expect_same_error((*s)->error(), expected.status());
+  EXPECT_EQ((*s)->error().code(), StatusCode::kValueError);
+  EXPECT_EQ((*s)->error().to_string(), "node 'c' (Closing) failed at end of stream: close of c failed");
+  std::vector<Status> replaced = (*s)->replaced_errors();
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0].code(), StatusCode::kZeroDivision);
+  EXPECT_EQ(replaced[0].node_id(), "m");
+  EXPECT_EQ(replaced[0].item_index(), 2);
+  EXPECT_EQ((*s)->push(Value::integer(1)).code(), StatusCode::kValueError);  // the close failure
+  EXPECT_EQ((*s)->metrics().state, "failed");
+}
+
+TEST_P(SessionModes, ACloseFailureFailsACleanEndAsInRun) {
+  auto graph = compile_closing(kCloseThenMap, {{"c", Closing{}}});
+  SessionOptions opts;
+  opts.process_on_push = GetParam();
+  auto s = Session::open(graph, opts);
+  ASSERT_TRUE(s.ok());
+  auto [got, last] = stream_through(**s, ints({1, 2, 5}));
+  EXPECT_EQ(got, ints({10, 5, 2}));  // every output, the error after them
+  ASSERT_EQ(last, Session::PopResult::kError);
+  Result<std::vector<Value>> expected = run(*graph, ints({1, 2, 5}));
+  ASSERT_FALSE(expected.ok());
+  expect_same_error((*s)->error(), expected.status());
+  EXPECT_EQ((*s)->error().node_id(), "c");
+  EXPECT_EQ((*s)->error().item_index(), std::nullopt);
+  EXPECT_TRUE((*s)->replaced_errors().empty());
+  SessionMetrics m = (*s)->metrics();
+  EXPECT_EQ(m.state, "failed");
+  for (const auto& n : m.nodes) EXPECT_EQ(n.errors, 0u);  // close() is no process() or flush()
+}
+
+// The nodes close in reverse order, so the first node's close failure is the last and wins; each
+// earlier error is replaced, in the order they happened.
+TEST(Session, TheFirstNodesCloseFailureWinsAsInRun) {
+  auto graph = compile_closing(R"([{"id": "c1", "node_type": "Closing"}, {"id": "c2", "node_type": "Closing"},
+      {"id": "m", "node_type": "Map", "params": {"expression": "10 // item"}}])",
+                               {{"c1", Closing{}}, {"c2", Closing{}}});
+  auto s = Session::open(graph, SessionOptions{});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->try_push(Value::integer(0)), Session::PushResult::kAccepted);
+  Value v;
+  ASSERT_EQ((*s)->pop(&v, 5s), Session::PopResult::kError);
+  Result<std::vector<Value>> expected = run(*graph, ints({0}));
+  ASSERT_FALSE(expected.ok());
+  expect_same_error((*s)->error(), expected.status());
+  EXPECT_EQ((*s)->error().node_id(), "c1");
+  std::vector<Status> replaced = (*s)->replaced_errors();
+  ASSERT_EQ(replaced.size(), 2u);
+  EXPECT_EQ(replaced[0].node_id(), "m");
+  EXPECT_EQ(replaced[0].code(), StatusCode::kZeroDivision);
+  EXPECT_EQ(replaced[1].node_id(), "c2");
+  EXPECT_EQ(replaced[1].message(), "close of c2 failed");
+}
+
+TEST(Session, ACloseFailureReplacesAnOpenFailureAsInRun) {
+  auto graph = compile_closing(R"([{"id": "c1", "node_type": "Closing"}, {"id": "c2", "node_type": "Closing"},
+      {"id": "c3", "node_type": "Closing"}])",
+                               {{"c1", Closing{}}, {"c2", Closing{.fail_open = true}}, {"c3", Closing{}}});
+  std::vector<Status> replaced;
+  auto s = Session::open(graph, SessionOptions{}, &replaced);
+  ASSERT_FALSE(s.ok());
+  Result<std::vector<Value>> expected = run(*graph, ints({1}));
+  ASSERT_FALSE(expected.ok());
+  expect_same_error(s.status(), expected.status());
+  EXPECT_EQ(s.status().message(), "close of c1 failed");  // c3 was never opened, so never closed
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0].message(), "cannot open c2");
+  EXPECT_EQ(replaced[0].node_id(), "c2");
+}
+
+// Until every node is closed the failure is not reported (a close failure may still replace it):
+// pops find nothing, the state is running, a push is taken (and dropped), a cancel changes
+// nothing. Then the close failure is the error.
+TEST(Session, AFailureIsReportedOnceTheNodesAreClosed) {
+  auto gate = std::make_shared<Gate>();
+  auto graph = compile_closing(kCloseThenMap, {{"c", Closing{.gate = gate}}});
+  SessionOptions opts;
+  opts.process_on_push = false;  // the pool processes the item and closes the nodes
+  auto s = Session::open(graph, opts);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->try_push(Value::integer(0)), Session::PushResult::kAccepted);
+  {
+    std::unique_lock lock(gate->mutex);
+    gate->changed.wait(lock, [&] { return gate->entered; });
+  }
+  Value v;
+  EXPECT_EQ((*s)->try_pop(&v), Session::PopResult::kEmpty);
+  EXPECT_EQ((*s)->pop(&v, 1ms), Session::PopResult::kEmpty);
+  EXPECT_TRUE((*s)->error().ok());
+  EXPECT_EQ((*s)->metrics().state, "running");
+  EXPECT_EQ((*s)->try_push(Value::integer(7)), Session::PushResult::kAccepted);
+  (*s)->cancel();  // the failure came first: it stands
+  EXPECT_FALSE((*s)->closed());
+  std::thread opener([&] {
+    std::this_thread::sleep_for(10ms);
+    {
+      std::lock_guard lock(gate->mutex);
+      gate->open = true;
+    }
+    gate->changed.notify_all();
+  });
+  EXPECT_EQ((*s)->pop(&v, 5s), Session::PopResult::kError);  // woken by the close
+  opener.join();
+  EXPECT_TRUE((*s)->closed());
+  EXPECT_EQ((*s)->error().message(), "close of c failed");
+  ASSERT_EQ((*s)->replaced_errors().size(), 1u);
+  EXPECT_EQ((*s)->replaced_errors()[0].code(), StatusCode::kZeroDivision);
+  SessionMetrics m = (*s)->metrics();
+  EXPECT_EQ(m.state, "failed");
+  EXPECT_EQ(m.queued, 0u);  // the item pushed meanwhile was dropped
+  EXPECT_EQ(m.nodes[1].items_in, 1u);
+}
+
+// A cancelled session's outcome is the cancel, whatever its nodes' close() says (as before).
+TEST(Session, ACloseFailureDoesNotReplaceACancel) {
+  auto s = Session::open(compile_closing(kCloseThenMap, {{"c", Closing{}}}), SessionOptions{});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->push(Value::integer(1)).ok());
+  (*s)->cancel();
+  (*s)->wait_closed();
+  EXPECT_EQ((*s)->error().code(), StatusCode::kCancelled);
+  EXPECT_TRUE((*s)->replaced_errors().empty());
+  EXPECT_EQ((*s)->metrics().state, "cancelled");
 }
 
 // Many sessions, producers and consumers on their own threads, pooled and inline: every output

@@ -21,15 +21,16 @@ item's expansion is the most it can exceed it by.
 ``send``/``try_send`` after ``end`` or ``cancel`` raise ``SessionClosedError``; after a node error
 they raise that error. Iterating a cancelled session stops. Leaving ``async with`` (or ``with``)
 normally raises the session's error if the consumer has not received it (an error never passes
-silently).
+silently). The nodes' cleanups run as in ``run``, and one that raises replaces the outcome (a
+node's error becomes its ``__context__``); a failure is reported once they have all run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import json
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator
@@ -70,6 +71,32 @@ def _complete_without_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
     raise RuntimeError("the pipeline awaited an event loop although no node method is async")
 
 
+def _chain_context(exc: BaseException, replaced: BaseException, handled: BaseException | None = None) -> None:
+    """Make ``replaced`` the ``__context__`` at the end of ``exc``'s chain of contexts, as Python does
+    for an exception raised in a ``finally`` while ``replaced`` is in flight (``run``'s exit stack
+    fixes the chain the same way): a link to ``handled``, an exception that was being handled where
+    the cleanup ran, is replaced. Nothing when ``replaced`` is already in the chain or the link would
+    close a cycle. (The native engine does the same: ``chain_context`` in
+    src/python/native_session.cpp.)"""
+    longest = 1000  # a chain is walked at most this far (one may already be cyclic)
+    seen = replaced
+    for _ in range(longest):
+        if seen is None:
+            break
+        if seen is exc:
+            return
+        seen = seen.__context__
+    last = exc
+    for _ in range(longest):
+        context = last.__context__
+        if context is replaced:
+            return
+        if context is None or context is handled:
+            last.__context__ = replaced
+            return
+        last = context
+
+
 # ============================================================================ the Python engine
 
 
@@ -108,9 +135,13 @@ class _PyCore:
         self.inputs: collections.deque[tuple[Any, int]] = collections.deque()
         self.outputs: collections.deque[Any] = collections.deque()
         self.input_ended = False
-        self.flushed = False
+        self.flushed = False  # the flush began
+        self.flush_done = False  # and succeeded
         self.cancel_requested = False
         self.discard = False  # outputs are dropped: the consumer left without reading them
+        # A node's failure stops the processing at once but is reported (as ``error``, with the
+        # final state) only once every node's cleanup has run, since a cleanup failure replaces it.
+        self.failure: BaseException | None = None
         self.error: BaseException | None = None
         self.error_seen = False
         self.state = "running"  # final ("ended", "failed", "cancelled") once the nodes are closed
@@ -122,7 +153,7 @@ class _PyCore:
         self.delivery = (
             GraphDelivery(self.stages, plan.connections, self._sink, self._observe) if self.stages else None
         )
-        self.hooks = contextlib.AsyncExitStack()
+        self.initialized: list[_Stage] = []  # in node order; cleaned up in reverse
 
     # ---------------------------------------------------------------------------- state
 
@@ -156,14 +187,14 @@ class _PyCore:
         finished already)."""
         self.inputs.clear()
         self.outputs.clear()
-        if self.final or self.error is not None or self.cancel_requested:
-            return False
+        if self.final or self.failure is not None or self.flush_done or self.cancel_requested:
+            return False  # the outcome is the failure's or the end's (the cleanup may still fail it)
         self.cancel_requested = True
         return True
 
     def has_work(self) -> bool:
         """Whether the next step may run now: an item within capacity, or the flush."""
-        if self.error is not None or self.cancel_requested or self.final:
+        if self.failure is not None or self.cancel_requested or self.final:
             return False
         if self.inputs:
             return self.discard or self.held() <= self.capacity
@@ -173,14 +204,21 @@ class _PyCore:
 
     async def initialize(self) -> None:
         """Every node's ``initialize`` in node order; on a failure, the ``cleanup`` of those
-        initialized, then the error (as ``run`` does)."""
+        initialized, then the error, or a cleanup's that replaced it (as ``run`` does)."""
         try:
             for s in self.stages:
                 await _call_hook(s.node, s.node.initialize, s.async_initialize)
-                self.hooks.push_async_callback(_call_hook, s.node, s.node.cleanup, s.async_cleanup)
-        except BaseException:
-            await self.hooks.aclose()
-            raise
+                self.initialized.append(s)
+        except BaseException as exc:
+            error = await self._cleanup(exc)
+            if error is exc:
+                raise
+            context = error.__context__  # raising it here would make ``exc`` its context
+            try:
+                raise error
+            except BaseException:
+                error.__context__ = context
+                raise
 
     async def step(self) -> None:
         """Process the item at the head of the input queue, or flush at end of input."""
@@ -198,7 +236,7 @@ class _PyCore:
                 self._cause_ns = None
                 if self.inputs:
                     self.inputs.popleft()
-            if self.error is not None:
+            if self.failure is not None:
                 self.inputs.clear()
         elif self.input_ended and not self.flushed:
             self.flushed = True
@@ -207,28 +245,46 @@ class _PyCore:
                     await self.delivery.end()
             except Exception as exc:
                 self._fail(exc)
+            else:
+                self.flush_done = True
 
     async def close(self) -> None:
         """Every initialized node's ``cleanup``, in reverse order (all of them, also after a
-        failure), then the final state. A cleanup failure fails a session that had none."""
-        try:
-            await self.hooks.aclose()
-        except Exception as exc:
-            if self.error is None and not self.cancel_requested:
-                self._fail(exc)
+        failure), then the outcome, as ``run`` decides it: a cleanup failure replaces the node's
+        failure (which becomes its ``__context__``) or fails a session that ended cleanly; a
+        cancellation stands. Items sent meanwhile are dropped."""
+        error = await self._cleanup(self.failure)
         self.inputs.clear()
-        if self.error is not None:
-            self.state = "failed"
-        elif self.cancel_requested:
+        if self.cancel_requested:
             self.state = "cancelled"
+        elif error is not None:
+            self.error = error
+            self.state = "failed"
         else:
             self.state = "ended"
+        if error is not None and not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt and the like, from a cleanup
+
+    async def _cleanup(self, error: BaseException | None) -> BaseException | None:
+        """The ``cleanup`` of every initialized node, in reverse order, as ``run``'s exit stack
+        calls them: returns ``error`` or the last cleanup failure, which replaces it, each replaced
+        error the ``__context__`` of the one replacing it."""
+        handled = sys.exc_info()[1]  # what a cleanup's exception gets as context, unrelated to us
+        while self.initialized:
+            stage = self.initialized.pop()
+            try:
+                await _call_hook(stage.node, stage.node.cleanup, stage.async_cleanup)
+            except BaseException as exc:  # noqa: BLE001 - replaces the outcome, as in a `finally`
+                if error is not None:
+                    _chain_context(exc, error, handled)
+                error = exc
+        return error
 
     # --------------------------------------------------------------------------- hooks
 
     def _fail(self, exc: BaseException) -> None:
-        if self.error is None:
-            self.error = exc
+        if self.failure is None:
+            self.failure = exc
 
     def _sink(self, outputs: list) -> None:
         n = len(outputs)
@@ -289,7 +345,7 @@ class _PyAsyncEngine:
         self._started = True
         core = self.core
         try:
-            while not core.cancel_requested and core.error is None:
+            while not core.cancel_requested and core.failure is None:
                 if core.has_work():
                     await core.step()
                     self._space.set()
@@ -337,13 +393,13 @@ class _PyAsyncEngine:
             _complete_without_loop(core.step())
             self._ready.set()
             self._space.set()
-            if core.error is None:
-                return
+            if core.failure is None:
+                return  # else the worker closes the nodes
         self._wake.set()
 
     async def end(self) -> None:
         core = self.core
-        if not core.cancel_requested and core.error is None:
+        if not core.cancel_requested and core.failure is None:
             core.input_ended = True
             self._wake.set()
 
@@ -449,7 +505,7 @@ class _PySyncEngine:
                     self._cond.acquire()
                 did = True
                 self._changed()
-            if core.error is not None or core.cancel_requested or core.flushed:
+            if core.failure is not None or core.cancel_requested or core.flushed:
                 self._cond.release()
                 try:
                     self._drive(core.close())
@@ -497,7 +553,7 @@ class _PySyncEngine:
     def end(self) -> None:
         core = self.core
         with self._cond:
-            if not core.cancel_requested and core.error is None:
+            if not core.cancel_requested and core.failure is None:
                 core.input_ended = True
                 self._pump()
 
@@ -558,7 +614,7 @@ class _PySyncEngine:
     def close(self) -> None:
         core = self.core
         with self._cond:
-            if not core.cancel_requested and core.error is None:
+            if not core.cancel_requested and core.failure is None:
                 core.input_ended = True
             core.discard = True
             core.outputs.clear()

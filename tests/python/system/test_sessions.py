@@ -1015,3 +1015,176 @@ def test_session_arguments_are_checked():
         p.sync_session(runtime="rust")
     with pytest.raises(RuntimeError, match="not open"):
         p.sync_session().send(1)
+
+
+# ------------------------------------------------------------ cleanup failures, as in run()
+# A cleanup failure replaces the outcome as an exception raised in a `finally` does (docs/SEMANTICS.md,
+# docs/SESSIONS.md): a node's earlier error becomes its __context__, a clean end becomes a failure.
+# The session reports it only once every node's cleanup has run (a slow cleanup shows a report made
+# too early).
+
+
+class CleanupFails(Node):
+    """Passes items on; its cleanup raises KeyError after ``delay`` seconds."""
+
+    def __init__(self, name=None, delay=0.0, **kw):
+        super().__init__(name, **kw)
+        self.delay = delay
+
+    def process(self, x):
+        return x
+
+    def cleanup(self):
+        time.sleep(self.delay)
+        raise KeyError(f"cleanup of {self.name}")
+
+
+class AsyncCleanupFails(CleanupFails):
+    async def cleanup(self):
+        await asyncio.sleep(self.delay)
+        raise LookupError(f"async cleanup of {self.name}")
+
+
+class InitFails(Node):
+    def initialize(self):
+        raise RuntimeError(f"no {self.name}")
+
+    def process(self, x):
+        return x
+
+
+CLEANUP_CASES = {
+    # name: (pipeline, items, outputs before the error)
+    "a Python node fails, then a cleanup": (
+        lambda: Pipeline([CleanupFails("c", delay=0.02), PassThroughNode(name="p"), FailOn("f", bad=2)]),
+        [0, 1, 2, 3], [0, 1]),
+    "a native node fails, then a cleanup": (
+        lambda: Pipeline([CleanupFails("c"), MapNode(name="m", expression="10 / item")]), [5, 2, 0, 1], [2.0, 5.0]),
+    "the cleanup alone, after a clean end": (
+        lambda: Pipeline([CleanupFails("c", delay=0.02), BufferNode(name="b", buffer_size=2)]), [1, 2, 3], [[1, 2], [3]]),
+    "two cleanups after a failure: the first node's wins": (
+        lambda: Pipeline([CleanupFails("c1"), AsyncCleanupFails("c2", delay=0.01), FailOn("f", bad=1)]), [0, 1], [0]),
+    "an async cleanup after a flush failure": (
+        lambda: Pipeline([AsyncCleanupFails("c", delay=0.01), BufferNode(name="b", buffer_size=2),
+                          MapNode(name="m", expression="1 / (len(item) - 1)")]),
+        [1, 2, 3], [1.0]),
+}
+
+
+def describe(exc):
+    """What must match between the engines and run(): class, message, node, item, notes."""
+    return (type(exc), str(exc), getattr(exc, "node_id", None), getattr(exc, "item_index", None),
+            getattr(exc, "__notes__", None))
+
+
+def context_chain(exc):
+    chain = []
+    while exc is not None and len(chain) < 10:
+        chain.append(describe(exc))
+        exc = exc.__context__
+    return chain
+
+
+def run_error(make, items, runtime):
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - compared below
+        make().run_sync(items, runtime=runtime)
+    return caught.value
+
+
+def through_sync_session(pipeline, items, runtime):
+    """As through_session, with a SyncSession: a thread sends while this one iterates."""
+    outputs = []
+    session = make_sync_session(pipeline, runtime)
+    try:
+        session.open()
+    except Exception as exc:  # noqa: BLE001
+        return "error", exc, outputs, session
+    with session as s:
+        def produce():
+            try:
+                for item in items:
+                    s.send(item)
+                s.end()
+            except Exception:  # noqa: BLE001 - the consumer receives the session's error
+                pass
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        try:
+            for out in s:
+                outputs.append(out)
+        except Exception as exc:  # noqa: BLE001
+            producer.join()
+            return "error", exc, outputs, s
+        producer.join()
+    return "ok", outputs, s
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+@pytest.mark.parametrize("case", CLEANUP_CASES)
+async def test_a_cleanup_failure_replaces_the_outcome_as_in_run(runtime, kind, case):
+    make, items, before = CLEANUP_CASES[case]
+    python_run, native_run = run_error(make, items, "python"), None
+    if HAS_NATIVE_SESSION:
+        native_run = run_error(make, items, "native")
+        assert describe(native_run) == describe(python_run)  # run agrees with itself first
+    if kind == "async":
+        got = await through_session(make(), items, runtime)
+        session = None
+    else:
+        got = await asyncio.to_thread(through_sync_session, make(), items, runtime)
+        session = got[3]
+    assert got[0] == "error", got
+    error, outputs = got[1], got[2]
+    assert outputs == before  # every output before the failure, none after it
+    assert describe(error) == describe(python_run)
+    # The errors it replaced, in order, as the __context__ chain of Python's run (the native run keeps
+    # none: see docs/SESSIONS.md).
+    assert context_chain(error) == context_chain(python_run)
+    if session is not None:
+        assert session.metrics()["state"] == "failed"
+        with pytest.raises(type(error)) as again:
+            session.send(99)
+        assert again.value is error  # one exception, however often it is raised
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+async def test_a_cleanup_failure_nobody_received_is_raised_on_leaving(runtime):
+    make, items, _ = CLEANUP_CASES["the cleanup alone, after a clean end"]
+    s = make_session(make(), runtime)
+    with pytest.raises(KeyError, match="cleanup of c") as caught:
+        async with s:
+            for x in items:
+                await s.send(x)
+    assert caught.value.__context__ is None
+    assert s.metrics()["state"] == "failed"
+    assert [n["errors"] for n in s.metrics()["nodes"]] == [0, 0]  # a cleanup is no process or flush
+
+    make, items, _ = CLEANUP_CASES["a Python node fails, then a cleanup"]
+    s = make_sync_session(make(), runtime)
+    with pytest.raises(KeyError, match="cleanup of c") as caught:
+        with s:
+            for x in items[:3]:
+                s.send(x)
+    assert type(caught.value.__context__) is ValueError and caught.value.__context__.item_index == 2
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_cleanup_failure_replaces_an_initialize_failure_as_in_run(runtime, kind):
+    def make():
+        return Pipeline([CleanupFails("c1"), AsyncCleanupFails("c2"), InitFails("i"), CleanupFails("never")])
+
+    expected = run_error(make, [1], "python")
+    if HAS_NATIVE_SESSION:
+        assert describe(run_error(make, [1], "native")) == describe(expected)
+    with pytest.raises(KeyError) as caught:
+        if kind == "async":
+            async with make_session(make(), runtime):
+                pass
+        else:
+            with make_sync_session(make(), runtime):
+                pass
+    assert context_chain(caught.value) == context_chain(expected)
+    assert [d[0] for d in context_chain(caught.value)] == [KeyError, LookupError, RuntimeError]
