@@ -100,6 +100,11 @@ F floor_div_impl(F a, F b) {
 
 bool is_odd_integer(double x) { return std::fmod(std::fabs(x), 2.0) == 1.0; }
 
+// One message per operation, whatever the operands (int, float, numpy), as the Python executor
+// words it (docs/SEMANTICS.md): CPython's own wording changes between versions (3.11 says "integer
+// division or modulo by zero" for 1 // 0, 3.14 "division by zero" for 1.0 % 0).
+Status zero_divisor(Op op) { return ZeroDivisionError(op == Op::kModulo ? "modulo by zero" : "division by zero"); }
+
 Status int_overflow(Op op) {
   return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in int64");
 }
@@ -210,15 +215,15 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
         *out = Value::integer(r);
         return Status::OK();
       case Op::kDivide:
-        if (b.i == 0) return ZeroDivisionError("division by zero");
+        if (b.i == 0) return zero_divisor(op);
         *out = Value::real(int_true_divide(a.i, b.i));
         return Status::OK();
       case Op::kModulo:
-        if (b.i == 0) return ZeroDivisionError("integer modulo by zero");
+        if (b.i == 0) return zero_divisor(op);
         *out = Value::integer(int_mod(a.i, b.i));
         return Status::OK();
       case Op::kFloorDivide:
-        if (b.i == 0) return ZeroDivisionError("integer division by zero");
+        if (b.i == 0) return zero_divisor(op);
         if (!int_floor_div(a.i, b.i, &r)) return int_overflow(op);
         *out = Value::integer(r);
         return Status::OK();
@@ -235,15 +240,15 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
     case Op::kSubtract: *out = Value::real(x - y); return Status::OK();
     case Op::kMultiply: *out = Value::real(x * y); return Status::OK();
     case Op::kDivide:
-      if (y == 0.0) return ZeroDivisionError("float division by zero");
+      if (y == 0.0) return zero_divisor(op);
       *out = Value::real(x / y);
       return Status::OK();
     case Op::kModulo:
-      if (y == 0.0) return ZeroDivisionError("float modulo by zero");
+      if (y == 0.0) return zero_divisor(op);
       *out = Value::real(float_mod(x, y));
       return Status::OK();
     case Op::kFloorDivide:
-      if (y == 0.0) return ZeroDivisionError("float floor division by zero");
+      if (y == 0.0) return zero_divisor(op);
       *out = Value::real(float_floor_div(x, y));
       return Status::OK();
     case Op::kPower: {
@@ -400,7 +405,7 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
     const double b = operand.as_double();
     if ((op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) && b == 0.0) {
       *failed = 0;
-      return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
+      return zero_divisor(op);
     }
     Ref<NDArray> r = NDArray::allocate(DType::kFloat64, a.shape(), a.numpy_scalar());
     double* o = r->mutable_data_as<double>();
@@ -411,7 +416,7 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
   }
   if ((op == Op::kModulo || op == Op::kFloorDivide) && operand.i == 0) {
     *failed = 0;
-    return ZeroDivisionError(op == Op::kModulo ? "integer modulo by zero" : "integer division by zero");
+    return zero_divisor(op);
   }
   if (op == Op::kPower && operand.i < 0) {
     *failed = 0;
@@ -433,7 +438,7 @@ Status numpy_float(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, i
   const F b = static_cast<F>(operand.as_double());
   if ((op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) && operand.as_double() == 0.0) {
     *failed = 0;
-    return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
+    return zero_divisor(op);
   }
   Ref<NDArray> r = NDArray::allocate(a.dtype(), a.shape(), a.numpy_scalar());
   float_kernel<F>(op, a.data_as<F>(), r->mutable_data_as<F>(), a.size(), b);
@@ -572,7 +577,7 @@ Status numpy_general(Op op, const NDArray* a_array, Scalar a_number, const NDArr
   if (op == Op::kDivide || op == Op::kModulo || op == Op::kFloorDivide) {
     for (int64_t i = 0; i < n; ++i) {
       if (y.get<double>(i) == 0.0) {
-        return ZeroDivisionError(std::string(op == Op::kModulo ? "modulo" : "division") + " by zero");
+        return zero_divisor(op);
       }
     }
   }

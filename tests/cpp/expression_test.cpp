@@ -183,6 +183,9 @@ TEST(ExpressionVectors, EachGivesItsResultErrorOrSyntaxError) {
     } else {
       ASSERT_FALSE(s.ok()) << "got " << show(out) << ", want " << v.error;
       EXPECT_EQ(s.code(), code_named(v.error)) << s.to_string();
+      if (!v.message.empty()) {
+        EXPECT_EQ(s.message(), v.message);
+      }
     }
   }
 }
