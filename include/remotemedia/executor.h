@@ -25,8 +25,14 @@ struct Batch {
   void box();
 };
 
-// Errors carry node id, node type and item index (Status::with_node).
-Result<Batch> run_batch(const Graph& graph, Batch inputs);
-Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs);
+// Errors carry node id, node type and item index (Status::with_node). Every opened node is closed,
+// in reverse order, also after a failure; a close() failure replaces the outcome (the run's error,
+// or its success) as an exception raised in a `finally` does. `replaced_errors`, when given, is set
+// to the errors so replaced, oldest first (the failure, then each close failure but the last), so
+// that the binding chains each as the next one's __context__ as a Python run does; it is left empty
+// when nothing was replaced (Session::open keeps the same list).
+Result<Batch> run_batch(const Graph& graph, Batch inputs, std::vector<Status>* replaced_errors = nullptr);
+Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs,
+                               std::vector<Status>* replaced_errors = nullptr);
 
 }  // namespace remotemedia

@@ -128,7 +128,8 @@ Result<Batch> run_push(const Graph& graph, std::vector<std::unique_ptr<Node>>& n
 
 }  // namespace
 
-Result<Batch> run_batch(const Graph& graph, Batch inputs) {
+Result<Batch> run_batch(const Graph& graph, Batch inputs, std::vector<Status>* replaced_errors) {
+  if (replaced_errors != nullptr) replaced_errors->clear();
   if (graph.nodes().empty()) return inputs;
   RM_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Node>> nodes, graph.instantiate());
   size_t opened = 0;
@@ -143,17 +144,21 @@ Result<Batch> run_batch(const Graph& graph, Batch inputs) {
   Result<Batch> result = open_error.ok() ? (graph.is_chain() ? run_chain(graph, nodes, std::move(inputs))
                                                              : run_push(graph, nodes, std::move(inputs)))
                                          : Result<Batch>(std::move(open_error));
+  // A close failure replaces the outcome as an exception raised in a `finally` does; what it
+  // replaced is kept so that the binding can chain it as the new error's __context__.
   for (size_t i = opened; i-- > 0;) {
     Status s = nodes[i]->close();
-    if (!s.ok()) result = locate(std::move(s), graph.nodes()[i], std::nullopt);
+    if (s.ok()) continue;
+    if (!result.ok() && replaced_errors != nullptr) replaced_errors->push_back(result.take_status());
+    result = locate(std::move(s), graph.nodes()[i], std::nullopt);
   }
   return result;
 }
 
-Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs) {
+Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs, std::vector<Status>* replaced_errors) {
   Batch in;
   in.items = std::move(inputs);
-  RM_ASSIGN_OR_RETURN(Batch out, run_batch(graph, std::move(in)));
+  RM_ASSIGN_OR_RETURN(Batch out, run_batch(graph, std::move(in), replaced_errors));
   out.box();
   return std::move(out.items);
 }

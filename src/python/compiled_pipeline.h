@@ -62,11 +62,12 @@ class CompiledPipeline {
     RunTicket ticket;  // interpreter shutdown waits for this run to get back to Python
     const Graph& graph = this->graph();
     Batch in = batch_from_python(items);
+    std::vector<Status> replaced;  // errors a close failure replaced: the raised error's __context__
     Result<Batch> out = [&] {
       nb::gil_scoped_release release;  // item values that die in here take the GIL themselves
-      return run_batch(graph, std::move(in));
+      return run_batch(graph, std::move(in), &replaced);
     }();
-    if (!out.ok()) raise_status(out.status());
+    if (!out.ok()) raise_status(out.status(), replaced);
     return batch_to_python(out.value());
   }
 

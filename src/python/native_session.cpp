@@ -51,61 +51,6 @@ PyObject* python_exception_in(const Status& status) {
   return detail != nullptr ? detail->exception() : nullptr;
 }
 
-// The exception raise_status raises for `status`, not raised.
-nb::object exception_for(const Status& status) {
-  try {
-    raise_status(status);
-  } catch (nb::python_error& e) {
-    return nb::borrow(e.value());
-  }
-}
-
-// Makes `replaced` the __context__ at the end of `exc`'s chain of contexts, as Python does for an
-// exception raised in a `finally` while `replaced` was in flight (and contextlib's exit stacks do
-// for each callback): remotemedia.core.session._chain_context on the Python engine. Nothing when
-// `replaced` is already in the chain or the link would close a cycle.
-void chain_context(PyObject* exc, PyObject* replaced) {
-  constexpr int kLongest = 1000;  // a chain is walked at most this far (one may already be cyclic)
-  int steps = 0;
-  for (PyObject* o = replaced; o != nullptr && steps < kLongest; ++steps) {
-    if (o == exc) return;
-    PyObject* next = PyException_GetContext(o);  // new reference; `o` keeps the object alive
-    Py_XDECREF(next);
-    o = next;
-  }
-  PyObject* last = exc;
-  for (steps = 0; steps < kLongest; ++steps) {
-    PyObject* context = PyException_GetContext(last);
-    Py_XDECREF(context);
-    if (context == replaced) return;
-    if (context == nullptr) break;
-    last = context;
-  }
-  if (steps == kLongest) return;
-  PyException_SetContext(last, Py_NewRef(replaced));  // steals the reference
-}
-
-// The Python exception of a session's error, each error it replaced (oldest first) the
-// __context__ of the next, as in a Python run.
-nb::object chained_exception(const Status& error, const std::vector<Status>& replaced) {
-  nb::object exc = exception_for(error);
-  nb::object previous;
-  for (const Status& r : replaced) {
-    nb::object e = exception_for(r);
-    if (previous.is_valid()) chain_context(e.ptr(), previous.ptr());
-    previous = std::move(e);
-  }
-  if (previous.is_valid()) chain_context(exc.ptr(), previous.ptr());
-  return exc;
-}
-
-// Raises `exc` as it is (its traceback and context kept).
-[[noreturn]] void raise_exception(const nb::object& exc) {
-  PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr()));
-  PyErr_Restore(Py_NewRef(type), Py_NewRef(exc.ptr()), PyException_GetTraceback(exc.ptr()));
-  throw nb::python_error();
-}
-
 // It holds Python objects from C++ (the compiled pipeline, the notify callable, and the Python
 // exception in a failed session's error), and they may lead back to it (the exception's traceback
 // -> a frame of the Python Session wrapper -> this), so it tells the garbage collector about them

@@ -61,4 +61,58 @@ void raise_status(const Status& status) {
   throw nb::python_error();
 }
 
+nb::object exception_for(const Status& status) {
+  try {
+    raise_status(status);
+  } catch (nb::python_error& e) {
+    return nb::borrow(e.value());
+  }
+}
+
+// remotemedia.core.session._chain_context on the Python engine; contextlib's
+// _fix_exception_context in a Python run.
+void chain_context(PyObject* exc, PyObject* replaced) {
+  constexpr int kLongest = 1000;  // a chain is walked at most this far (one may already be cyclic)
+  int steps = 0;
+  for (PyObject* o = replaced; o != nullptr && steps < kLongest; ++steps) {
+    if (o == exc) return;
+    PyObject* next = PyException_GetContext(o);  // new reference; `o` keeps the object alive
+    Py_XDECREF(next);
+    o = next;
+  }
+  PyObject* last = exc;
+  for (steps = 0; steps < kLongest; ++steps) {
+    PyObject* context = PyException_GetContext(last);
+    Py_XDECREF(context);
+    if (context == replaced) return;
+    if (context == nullptr) break;
+    last = context;
+  }
+  if (steps == kLongest) return;
+  PyException_SetContext(last, Py_NewRef(replaced));  // steals the reference
+}
+
+nb::object chained_exception(const Status& error, const std::vector<Status>& replaced) {
+  nb::object exc = exception_for(error);
+  nb::object previous;
+  for (const Status& r : replaced) {
+    nb::object e = exception_for(r);
+    if (previous.is_valid()) chain_context(e.ptr(), previous.ptr());
+    previous = std::move(e);
+  }
+  if (previous.is_valid()) chain_context(exc.ptr(), previous.ptr());
+  return exc;
+}
+
+void raise_exception(const nb::object& exc) {
+  PyObject* type = reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr()));
+  PyErr_Restore(Py_NewRef(type), Py_NewRef(exc.ptr()), PyException_GetTraceback(exc.ptr()));
+  throw nb::python_error();
+}
+
+void raise_status(const Status& status, const std::vector<Status>& replaced) {
+  if (replaced.empty()) raise_status(status);
+  raise_exception(chained_exception(status, replaced));
+}
+
 }  // namespace remotemedia::py

@@ -458,6 +458,46 @@ TEST_P(Executor, CloseRunsInReverseOrderAndItsFailureReplacesTheResult) {
   EXPECT_LT(pos("close p2"), pos("close p1"));
 }
 
+TEST_P(Executor, CloseFailuresKeepTheErrorsTheyReplacedOldestFirst) {
+  auto where = [](const Status& s) {
+    return s.node_id() + (s.item_index() ? " item " + std::to_string(*s.item_index()) : " end") + ": " + s.message();
+  };
+  std::vector<N> nodes = {{"p1", "Probe", R"({"tag": "p1", "fail_close": true})"},
+                          {"p2", "Probe", R"({"tag": "p2", "fail_close": true})"},
+                          {"f", "FailOn", R"({"value": 2, "tag": "f"})"}};
+  std::vector<Status> replaced = {InternalError("left from an earlier run")};  // cleared by the run
+  Result<std::vector<Value>> r = run(compile_chain(nodes, mode()), ints({1, 2, 3}), &replaced);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(where(r.status()), "p1 end: close failed p1");
+  // What a Python run chains as __context__: p1's close replaced p2's, which replaced f's failure.
+  ASSERT_EQ(replaced.size(), 2u);
+  EXPECT_EQ(where(replaced[0]), "f item 1: " + replaced[0].message());
+  EXPECT_EQ(replaced[0].code(), StatusCode::kValueError);
+  EXPECT_EQ(where(replaced[1]), "p2 end: close failed p2");
+
+  // A clean run: the close failure replaces a success, which is no error to keep.
+  nodes = {{"p1", "Probe", R"({"tag": "p1", "fail_close": true})"}, {"p2", "Probe", R"({"tag": "p2"})"}};
+  r = run(compile_chain(nodes, mode()), ints({1}), &replaced);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(where(r.status()), "p1 end: close failed p1");
+  EXPECT_TRUE(replaced.empty());
+
+  // An open failure, replaced by the close of a node opened before it.
+  nodes = {{"p1", "Probe", R"({"tag": "p1", "fail_close": true})"},
+           {"p2", "Probe", R"({"tag": "p2", "fail_open": true, "fail_close": true})"}};
+  r = run(compile_chain(nodes, mode()), ints({1}), &replaced);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(where(r.status()), "p1 end: close failed p1");
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(where(replaced[0]), "p2 end: open failed");  // p2 never opened, so it is not closed
+
+  // Nothing fails: nothing replaced.
+  nodes = {{"p1", "Probe", R"({"tag": "p1"})"}};
+  replaced = {InternalError("stale")};
+  ASSERT_TRUE(run(compile_chain(nodes, mode()), ints({1}), &replaced).ok());
+  EXPECT_TRUE(replaced.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(BothPaths, Executor, ::testing::Values(Mode::kChain, Mode::kPush),
                          [](const ::testing::TestParamInfo<Mode>& info) {
                            return info.param == Mode::kChain ? std::string("Chain") : std::string("Push");
