@@ -19,7 +19,9 @@ processed included) plus outputs not yet consumed. ``send`` waits while the sess
 item's expansion is the most it can exceed it by.
 
 ``send``/``try_send`` after ``end`` or ``cancel`` raise ``SessionClosedError``; after a node error
-they raise that error. Iterating a cancelled session stops. Leaving ``async with`` (or ``with``)
+they raise that error. Iterating a cancelled session stops; a cancel after a node's failure (or
+after the flush) leaves the outcome as it was, so that failure is still raised. Leaving ``async
+with`` (or ``with``)
 normally raises the session's error if the consumer has not received it (an error never passes
 silently). The nodes' cleanups run as in ``run``, and one that raises replaces the outcome (a
 node's error becomes its ``__context__``); a failure is reported once they have all run.
@@ -724,7 +726,29 @@ class _NativeBase:
             self._cancelled = True
             if self._native is not None:
                 self._native.cancel()  # returns once the nodes are closed
+                self._keep_failure()
         self._release()
+
+    def _keep_failure(self) -> None:
+        """A cancel after a node's failure (or after the flush, which only a cleanup may still
+        fail) leaves the outcome as it was: the error stays the session's to raise, as on the
+        Python engine (docs/SESSIONS.md); the outputs before it are dropped with the cancel."""
+        if self._error is not None:
+            return
+        while True:
+            try:
+                kind, _ = self._native.pop()
+            except Exception as exc:
+                self._error = exc
+                return
+            if kind != "item":
+                return  # cancelled, or ended cleanly
+
+    def _raise_unseen_error(self) -> None:
+        """Leaving a session whose failure came before its cancel, and nobody received it."""
+        if self._error is not None and not self._error_seen:
+            self._error_seen = True
+            raise self._error
 
     def metrics(self) -> dict[str, Any]:
         native = self._native
@@ -819,6 +843,7 @@ class _NativeAsyncEngine(_NativeBase):
         finally:
             if self._finished or self._cancelled:
                 self._release()
+        self._raise_unseen_error()
 
 
 class _Signal:
@@ -919,6 +944,7 @@ class _NativeSyncEngine(_NativeBase):
         finally:
             if self._finished or self._cancelled:
                 self._release()
+        self._raise_unseen_error()
 
 
 # ============================================================================ the public API

@@ -1139,8 +1139,8 @@ async def test_a_cleanup_failure_replaces_the_outcome_as_in_run(runtime, kind, c
     error, outputs = got[1], got[2]
     assert outputs == before  # every output before the failure, none after it
     assert describe(error) == describe(python_run)
-    # The errors it replaced, in order, as the __context__ chain of Python's run (the native run keeps
-    # none: see docs/SESSIONS.md).
+    # The errors it replaced, in order, as the __context__ chain of Python's run (the native run's:
+    # tests/python/system/test_cleanup_errors.py).
     assert context_chain(error) == context_chain(python_run)
     if session is not None:
         assert session.metrics()["state"] == "failed"
@@ -1188,3 +1188,159 @@ async def test_a_cleanup_failure_replaces_an_initialize_failure_as_in_run(runtim
                 pass
     assert context_chain(caught.value) == context_chain(expected)
     assert [d[0] for d in context_chain(caught.value)] == [KeyError, LookupError, RuntimeError]
+
+
+# ------------------------------------------------------------ a cancel after the outcome is decided
+# A cancel stands only when it comes first (docs/SESSIONS.md). After a node's failure, or after the
+# flush (which only a cleanup may still fail), it drops the outputs still held but leaves the
+# outcome: a failed session stays failed, so iterating raises its error, a send raises it, and
+# leaving `with` raises it when the consumer never received it; an ended session's iteration stops.
+
+def wait_for_state_sync(session, states=("cancelled", "ended", "failed"), timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while session.metrics()["state"] not in states:
+        assert time.monotonic() < deadline, session.metrics()
+        time.sleep(0.001)
+    return session.metrics()["state"]
+
+
+def failing_pipeline():
+    return Pipeline([PassThroughNode(name="p"), FailOn("f", bad=2)])
+
+
+def expected_failure():
+    with pytest.raises(ValueError) as caught:
+        failing_pipeline().run_sync([0, 1, 2, 3], runtime="python")
+    return describe(caught.value)
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+async def test_a_cancel_after_a_failure_leaves_the_error_to_raise(runtime):
+    expected = expected_failure()
+    # Never received: iterating after the cancel raises it (no outputs: they were dropped), and
+    # raises it again, as a failed session does; leaving `async with` then does not.
+    s = make_session(failing_pipeline(), runtime)
+    async with s:
+        for x in [0, 1, 2]:
+            await s.send(x)
+        assert await wait_for_state(s) == "failed"
+        await s.cancel()
+        assert s.metrics()["state"] == "failed"
+        with pytest.raises(ValueError) as first:
+            async for _ in s:
+                pass
+        assert describe(first.value) == expected
+        with pytest.raises(ValueError) as again:
+            await s.__anext__()
+        assert again.value is first.value
+        with pytest.raises(ValueError) as sent:
+            await s.send(5)
+        assert sent.value is first.value
+    # Never received, not even by iterating: leaving `async with` raises it.
+    s = make_session(failing_pipeline(), runtime)
+    with pytest.raises(ValueError) as left:
+        async with s:
+            for x in [0, 1, 2]:
+                await s.send(x)
+            assert await wait_for_state(s) == "failed"
+            await s.cancel()
+    assert describe(left.value) == expected
+    assert s.metrics()["state"] == "failed"
+    # Received before the cancel: not raised again on leaving.
+    s = make_session(failing_pipeline(), runtime)
+    async with s:
+        for x in [0, 1, 2]:
+            await s.send(x)
+        with pytest.raises(ValueError):
+            async for _ in s:
+                pass
+        await s.cancel()
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+def test_a_cancel_after_a_failure_leaves_the_error_to_raise_sync(runtime):
+    expected = expected_failure()
+    s = make_sync_session(failing_pipeline(), runtime)
+    with pytest.raises(ValueError) as left:
+        with s:
+            for x in [0, 1, 2]:
+                s.send(x)
+            assert wait_for_state_sync(s) == "failed"
+            s.cancel()
+            assert s.metrics()["state"] == "failed"
+    assert describe(left.value) == expected
+    s = make_sync_session(failing_pipeline(), runtime)
+    with s:
+        for x in [0, 1, 2]:
+            s.send(x)
+        wait_for_state_sync(s)
+        s.cancel()
+        with pytest.raises(ValueError) as first:
+            list(s)
+        assert describe(first.value) == expected
+        with pytest.raises(ValueError) as again:
+            next(s)
+        assert again.value is first.value
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_cancel_after_the_flush_leaves_the_end_or_a_cleanup_failure(runtime, kind):
+    def ended_then_cancelled(make, leave):
+        # The flush finished (state ended or, after a failing cleanup, failed), then a cancel.
+        async def run_async():
+            s = make_session(make(), runtime)
+            async with s:
+                for x in [1, 2, 3]:
+                    await s.send(x)
+                await s.end()
+                await wait_for_state(s)
+                await s.cancel()
+                if not leave:
+                    return s, [x async for x in s]  # raises a failure
+            return s, None
+
+        def run_sync():
+            s = make_sync_session(make(), runtime)
+            with s:
+                for x in [1, 2, 3]:
+                    s.send(x)
+                s.end()
+                wait_for_state_sync(s)
+                s.cancel()
+                if not leave:
+                    return s, list(s)
+            return s, None
+
+        return run_async() if kind == "async" else asyncio.to_thread(run_sync)
+
+    def ended():
+        return Pipeline([PassThroughNode(name="p"), BufferNode(name="b", buffer_size=2)])
+
+    # Ended cleanly: the outputs not read are dropped, iteration stops, nothing is raised.
+    s, outputs = await ended_then_cancelled(ended, leave=False)
+    assert outputs == [] and s.metrics()["state"] == "ended"
+    s, _ = await ended_then_cancelled(ended, leave=True)
+    assert s.metrics()["state"] == "ended"
+
+    # A cleanup failed the ended session: its error is raised, by iterating or on leaving.
+    make = CLEANUP_CASES["the cleanup alone, after a clean end"][0]
+    expected = run_error(make, [1, 2, 3], "python")
+    for leave in (False, True):
+        with pytest.raises(KeyError) as caught:
+            await ended_then_cancelled(make, leave=leave)
+        assert describe(caught.value) == describe(expected)
+        assert caught.value.__context__ is None
+
+
+@pytest.mark.parametrize("runtime", ENGINES)
+async def test_a_cancel_before_a_failure_stands(runtime):
+    # The item that would fail is never processed: the session is cancelled, without an error.
+    s = make_session(Pipeline([FailOn("f", bad=2)]), runtime, capacity=8)
+    async with s:
+        await s.send(0)
+        await s.cancel()
+        assert s.metrics()["state"] == "cancelled"
+        assert [x async for x in s] == []
+        with pytest.raises(SessionClosedError):
+            await s.send(2)
