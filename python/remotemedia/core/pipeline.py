@@ -195,7 +195,10 @@ class Pipeline:
             return _complete_without_loop(run)
         try:
             asyncio.get_running_loop()
+            in_loop = True
         except RuntimeError:
+            in_loop = False
+        if not in_loop:  # outside the except block, so a node's error keeps its own __context__
             return asyncio.run(run)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
             return worker.submit(asyncio.run, run).result()

@@ -124,7 +124,8 @@ class Arithmetic:
         try:
             return self._op(x, operand)
         except ZeroDivisionError:  # only 0 ** negative: / and % by zero are caught above
-            raise NodeZeroDivisionError(f"{x!r} ** {operand!r}: zero to a negative power") from None
+            # CPython's own words, which the native runtime uses too.
+            raise NodeZeroDivisionError("0.0 cannot be raised to a negative power") from None
         except OverflowError:
             raise NodeOverflowError(f"{x!r} ** {operand!r} is too large for a float") from None
 

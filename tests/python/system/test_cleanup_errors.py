@@ -185,11 +185,6 @@ def test_each_native_run_makes_its_own_chain():
         assert context_chain(e) == context_chain(run_error(make, items, "python", use_async=True))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Pipeline.run_sync (python/remotemedia/core/pipeline.py) calls asyncio.run inside the `except "
-    "RuntimeError` of its get_running_loop() probe, so Future.result()'s re-raise overwrites the "
-    "outermost error's __context__ with that RuntimeError ('no running event loop'); only pipelines "
-    "with async node methods take that path"))
 def test_the_python_run_sync_keeps_the_chain_of_the_python_run():
     make, items = CASES["two cleanups after a failure"]
     assert context_chain(run_error(make, items, "python")) == context_chain(

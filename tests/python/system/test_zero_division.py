@@ -88,3 +88,19 @@ def test_a_condition_by_zero_agrees():
         with pytest.raises(errors.NodeZeroDivisionError) as caught:
             make().run_sync([3, 2, 1.0, 0], runtime=runtime)
         assert str(caught.value) == "node 'f' (FilterNode) failed on item 2: division by zero"
+
+
+ZERO_POWER_CASES = [
+    (lambda: Pipeline([MapNode(name="z", expression="item ** -1")]), [0, 0.0, -0.0, False]),
+    (lambda: Pipeline([MapNode(name="z", expression="0.0 ** item")]), [-1, -0.5, -3]),
+    (lambda: Pipeline([CalculatorNode(name="z", operation="power", operand=-1)]), [0, 0.0, -0.0, False]),
+    (lambda: Pipeline([CalculatorNode(name="z", operation="power", operand=-2.5)]), [0, 0.0, -0.0]),
+]
+
+
+@pytest.mark.parametrize("make, item", [(m, i) for m, items in ZERO_POWER_CASES for i in items])
+def test_zero_to_a_negative_power_agrees(make, item):
+    expected = outcome(make, item, "python")
+    assert expected[0] is errors.NodeZeroDivisionError
+    assert expected[1].endswith("0.0 cannot be raised to a negative power")  # CPython's words
+    assert outcome(make, item, "native") == expected
