@@ -48,9 +48,46 @@ Ref<NDArray> convert_samples(const Ref<NDArray>& samples, DType to);
 Ref<AudioBuffer> convert_audio(const Ref<AudioBuffer>& audio, DType to);
 Ref<AudioBuffer> to_layout(const Ref<AudioBuffer>& audio, ChannelLayout layout);
 
+// 1 / full scale of an integer sample type (exact: a power of two); 1 for the float types.
+template <typename T>
+inline constexpr double kSampleScale = std::is_same_v<T, int16_t>   ? 1.0 / 32768.0
+                                       : std::is_same_v<T, int32_t> ? 1.0 / 2147483648.0
+                                                                    : 1.0;
+
+// A sample as float64 in [-1, 1) scale (integers divided by the full scale), and its square, a
+// term of an RMS. Inline: the per-sample loops that call them vectorise.
+template <typename T>
+inline double scaled_sample(T v) {
+  if constexpr (std::is_integral_v<T>) return static_cast<double>(v) * kSampleScale<T>;
+  else return static_cast<double>(v);
+}
+template <typename T>
+inline double squared_sample(T v) {
+  const double d = scaled_sample(v);
+  return d * d;
+}
+
 // The sum of n doubles in numpy's order (pairwise summation over blocks of 128 with eight
 // accumulators), so a native sum equals np.sum of the same float64 array exactly.
 double pairwise_sum(const double* x, int64_t n);
+
+// pairwise_sum of squared_sample(x[i]) for i < n, without storing n squares: equal, bit for bit,
+// to pairwise_sum over the array of squares (np.sum(np.square(x)) of the scaled samples).
+double sum_of_squares(const int16_t* x, int64_t n);
+double sum_of_squares(const int32_t* x, int64_t n);
+double sum_of_squares(const float* x, int64_t n);
+double sum_of_squares(const double* x, int64_t n);
+
+// sqrt(sum / n), 0 for no samples: an RMS from its sum of squares.
+inline double rms_from_sum(double sum, int64_t n) {
+  return n == 0 ? 0.0 : std::sqrt(sum / static_cast<double>(n));
+}
+
+// The levels of docs/AUDIO.md ("Reductions") over every sample in storage order, scaled to
+// [-1, 1); 0 for no samples. RMS: sqrt(sum(x * x) / n) in numpy's order. Peak: max |x|, exact
+// (-32768 in int16 is 1.0); NaN when a sample is NaN, as np.max.
+double rms_level(const NDArray& samples);
+double peak_level(const NDArray& samples);
 
 // Every sample in storage order as float64 in [-1, 1) scale (integers divided by the full scale).
 void samples_to_double(const NDArray& samples, double* out);

@@ -1,8 +1,12 @@
 // AudioBuffer and the shared sample arithmetic (include/remotemedia/audio.h, audio_samples.h;
 // docs/AUDIO.md). Every rule here has a numpy twin in remotemedia/core/audio.py.
+#include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
@@ -160,17 +164,74 @@ double pairwise_sum(const double* x, int64_t n) {
   return pairwise_sum(x, n2) + pairwise_sum(x + n2, n - n2);
 }
 
+namespace {
+
+// The splits of pairwise_sum (numpy's), down to its blocks of at most 128 terms, whose squares go
+// through a small buffer into pairwise_sum itself: the same additions in the same order.
+template <typename T>
+double sum_of_squares_of(const T* x, int64_t n) {
+  if (n <= 128) {
+    double squares[128];
+    for (int64_t i = 0; i < n; ++i) squares[i] = squared_sample(x[i]);
+    return pairwise_sum(squares, n);
+  }
+  int64_t half = n / 2;
+  half -= half % 8;
+  return sum_of_squares_of(x, half) + sum_of_squares_of(x + half, n - half);
+}
+
+}  // namespace
+
+double sum_of_squares(const int16_t* x, int64_t n) { return sum_of_squares_of(x, n); }
+double sum_of_squares(const int32_t* x, int64_t n) { return sum_of_squares_of(x, n); }
+double sum_of_squares(const float* x, int64_t n) { return sum_of_squares_of(x, n); }
+double sum_of_squares(const double* x, int64_t n) { return sum_of_squares_of(x, n); }
+
+double rms_level(const NDArray& s) {
+  return visit_sample_type(s.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return rms_from_sum(sum_of_squares(s.data_as<T>(), s.size()), s.size());
+  });
+}
+
+double peak_level(const NDArray& s) {
+  return visit_sample_type(s.dtype(), [&](auto tag) -> double {
+    using T = decltype(tag);
+    const T* x = s.data_as<T>();
+    const int64_t n = s.size();
+    if (n == 0) return 0.0;
+    if constexpr (std::is_integral_v<T>) {
+      // The extremes as integers, then the larger magnitude scaled (exact and monotonic).
+      T lo = x[0], hi = x[0];
+      for (int64_t i = 0; i < n; ++i) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+      }
+      const int64_t m = std::max(-static_cast<int64_t>(lo), static_cast<int64_t>(hi));
+      return static_cast<double>(m) * kSampleScale<T>;
+    } else {
+      // |x| as the bits of x without the sign: for non-negative IEEE values (NaN last) the order
+      // of the bits as unsigned integers is the order of the values, so an integer maximum (which
+      // vectorises) finds the largest |x|, and a NaN if there is one.
+      using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
+      constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
+      constexpr Bits kInfinity = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
+      Bits m = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const Bits a = std::bit_cast<Bits>(x[i]) & kMagnitude;
+        m = a > m ? a : m;
+      }
+      return m > kInfinity ? std::nan("") : static_cast<double>(std::bit_cast<T>(m));
+    }
+  });
+}
+
 void samples_to_double(const NDArray& samples, double* out) {
   const int64_t n = samples.size();
   visit_sample_type(samples.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* in = samples.data_as<T>();
-    if constexpr (std::is_integral_v<T>) {
-      const double k = 1.0 / full_scale(DTypeOf<T>::value);
-      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(in[i]) * k;
-    } else {
-      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(in[i]);
-    }
+    for (int64_t i = 0; i < n; ++i) out[i] = scaled_sample(in[i]);
   });
 }
 

@@ -2,7 +2,6 @@
 // (speech segments by frame energy). Both keep stream state; both are bit for bit the numpy code of
 // remotemedia/nodes/audio_analysis.py.
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -82,80 +81,7 @@ class StreamFormat {
   const char* shape_ = "";
 };
 
-// 1 / full scale of an integer sample type; 1 for the float types (no scaling).
-template <typename T>
-constexpr double kSampleScale = std::is_same_v<T, int16_t> ? 1.0 / 32768.0
-                                : std::is_same_v<T, int32_t> ? 1.0 / 2147483648.0
-                                                             : 1.0;
-
-// A sample as float64 in [-1, 1) scale, squared: a term of an RMS (docs/AUDIO.md, Reductions).
-template <typename T>
-inline double square(T v) {
-  double d = static_cast<double>(v);
-  if constexpr (std::is_integral_v<T>) d *= kSampleScale<T>;
-  return d * d;
-}
-
-// pairwise_sum of square(x[i]) for i < n without storing n squares: the splits of pairwise_sum
-// (numpy's), down to its blocks of at most 128 terms, whose squares go through a small buffer into
-// pairwise_sum itself. Equal to pairwise_sum over the array of squares, bit for bit.
-template <typename T>
-double sum_of_squares(const T* x, int64_t n) {
-  if (n <= 128) {
-    double squares[128];
-    for (int64_t i = 0; i < n; ++i) squares[i] = square(x[i]);
-    return pairwise_sum(squares, n);
-  }
-  int64_t half = n / 2;
-  half -= half % 8;
-  return sum_of_squares(x, half) + sum_of_squares(x + half, n - half);
-}
-
-// sqrt(sum / n), 0 for no samples.
-double rms_from_sum(double sum, int64_t n) { return n == 0 ? 0.0 : std::sqrt(sum / static_cast<double>(n)); }
-
 // ---------------------------------------------------------------------------------- level
-
-// Peak and RMS over every sample of an item in storage order, scaled to [-1, 1); NaN samples make
-// the peak NaN (as np.max does). AudioNormalize (audio_basic.cpp) measures the same way.
-double peak_level(const NDArray& s) {
-  return visit_sample_type(s.dtype(), [&](auto tag) -> double {
-    using T = decltype(tag);
-    const T* x = s.data_as<T>();
-    const int64_t n = s.size();
-    if (n == 0) return 0.0;
-    if constexpr (std::is_integral_v<T>) {
-      // The extremes as integers, then the larger magnitude scaled (exact and monotonic).
-      T lo = x[0], hi = x[0];
-      for (int64_t i = 0; i < n; ++i) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
-      }
-      const int64_t m = std::max(-static_cast<int64_t>(lo), static_cast<int64_t>(hi));
-      return static_cast<double>(m) * kSampleScale<T>;
-    } else {
-      // |x| as the bits of x without the sign: for non-negative IEEE values (NaN last) the order
-      // of the bits as unsigned integers is the order of the values, so an integer maximum (which
-      // vectorises) finds the largest |x|, and a NaN if there is one.
-      using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
-      constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
-      constexpr Bits kInfinity = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
-      Bits m = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const Bits a = std::bit_cast<Bits>(x[i]) & kMagnitude;
-        m = a > m ? a : m;
-      }
-      return m > kInfinity ? std::nan("") : static_cast<double>(std::bit_cast<T>(m));
-    }
-  });
-}
-
-double rms_level(const NDArray& s) {
-  return visit_sample_type(s.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    return rms_from_sum(sum_of_squares(s.data_as<T>(), s.size()), s.size());
-  });
-}
 
 class AudioLevelNode final : public Node {
  public:
@@ -289,7 +215,7 @@ class TypedVadEngine final : public VadEngine {
     for (int64_t c = 0; c < channels_; ++c) {
       const T* src = v.base + c * v.channel_step;
       double* dst = s + c * v.frames;
-      for (int64_t f = 0; f < v.frames; ++f) dst[f] = square(src[f * v.frame_step]);
+      for (int64_t f = 0; f < v.frames; ++f) dst[f] = squared_sample(src[f * v.frame_step]);
     }
     return level_db(rms_from_sum(pairwise_sum(s, n), n));
   }

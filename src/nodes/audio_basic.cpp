@@ -1,8 +1,6 @@
 // The basic audio nodes (docs/AUDIO.md): AudioFormat (sample type, channels, layout), AudioGain
 // and AudioNormalize. Each is one output per input item, stateless, and bit for bit the numpy code
 // of remotemedia/nodes/audio_basic.py.
-#include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -104,79 +102,6 @@ class AudioGainNode final : public Node {
 };
 
 // ------------------------------------------------------------------------------- normalize
-
-// 1 / full scale of an integer sample type; 1 for the float types (no scaling).
-template <typename T>
-constexpr double kSampleScale = std::is_same_v<T, int16_t> ? 1.0 / 32768.0
-                                : std::is_same_v<T, int32_t> ? 1.0 / 2147483648.0
-                                                             : 1.0;
-
-// A sample as float64 in [-1, 1) scale, squared: a term of an RMS (docs/AUDIO.md, Reductions).
-template <typename T>
-inline double square(T v) {
-  double d = static_cast<double>(v);
-  if constexpr (std::is_integral_v<T>) d *= kSampleScale<T>;
-  return d * d;
-}
-
-// pairwise_sum of square(x[i]) for i < n without storing n squares: the splits of pairwise_sum
-// (numpy's), down to its blocks of at most 128 terms, whose squares go through a small buffer into
-// pairwise_sum itself. Equal to pairwise_sum over the array of squares, bit for bit.
-template <typename T>
-double sum_of_squares(const T* x, int64_t n) {
-  if (n <= 128) {
-    double squares[128];
-    for (int64_t i = 0; i < n; ++i) squares[i] = square(x[i]);
-    return pairwise_sum(squares, n);
-  }
-  int64_t half = n / 2;
-  half -= half % 8;
-  return sum_of_squares(x, half) + sum_of_squares(x + half, n - half);
-}
-
-// sqrt(sum / n), 0 for no samples.
-double rms_from_sum(double sum, int64_t n) { return n == 0 ? 0.0 : std::sqrt(sum / static_cast<double>(n)); }
-
-// Peak and RMS over every sample of an item in storage order, scaled to [-1, 1); NaN samples make
-// the peak NaN (as np.max does). AudioLevel (audio_analysis.cpp) measures the same way.
-double peak_level(const NDArray& s) {
-  return visit_sample_type(s.dtype(), [&](auto tag) -> double {
-    using T = decltype(tag);
-    const T* x = s.data_as<T>();
-    const int64_t n = s.size();
-    if (n == 0) return 0.0;
-    if constexpr (std::is_integral_v<T>) {
-      // The extremes as integers, then the larger magnitude scaled (exact and monotonic).
-      T lo = x[0], hi = x[0];
-      for (int64_t i = 0; i < n; ++i) {
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
-      }
-      const int64_t m = std::max(-static_cast<int64_t>(lo), static_cast<int64_t>(hi));
-      return static_cast<double>(m) * kSampleScale<T>;
-    } else {
-      // |x| as the bits of x without the sign: for non-negative IEEE values (NaN last) the order
-      // of the bits as unsigned integers is the order of the values, so an integer maximum (which
-      // vectorises) finds the largest |x|, and a NaN if there is one.
-      using Bits = std::conditional_t<std::is_same_v<T, float>, uint32_t, uint64_t>;
-      constexpr Bits kMagnitude = std::numeric_limits<Bits>::max() >> 1;
-      constexpr Bits kInfinity = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
-      Bits m = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const Bits a = std::bit_cast<Bits>(x[i]) & kMagnitude;
-        m = a > m ? a : m;
-      }
-      return m > kInfinity ? std::nan("") : static_cast<double>(std::bit_cast<T>(m));
-    }
-  });
-}
-
-double rms_level(const NDArray& s) {
-  return visit_sample_type(s.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    return rms_from_sum(sum_of_squares(s.data_as<T>(), s.size()), s.size());
-  });
-}
 
 class AudioNormalizeNode final : public Node {
  public:
@@ -285,15 +210,10 @@ Ref<AudioBuffer> mix_down(const AudioBuffer& in) {
   visit_sample_type(in.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* x = in.samples()->data_as<T>();
-    const double k = std::is_integral_v<T> ? 1.0 / full_scale(in.dtype()) : 1.0;
-    auto scaled = [k](T v) {
-      if constexpr (std::is_integral_v<T>) return static_cast<double>(v) * k;
-      else return static_cast<double>(v);
-    };
-    for (int64_t f = 0; f < frames; ++f) m[f] = scaled(x[f * s.frame_step]);
+    for (int64_t f = 0; f < frames; ++f) m[f] = scaled_sample(x[f * s.frame_step]);
     for (int64_t c = 1; c < channels; ++c) {
       const T* src = x + c * s.channel_step;
-      for (int64_t f = 0; f < frames; ++f) m[f] += scaled(src[f * s.frame_step]);
+      for (int64_t f = 0; f < frames; ++f) m[f] += scaled_sample(src[f * s.frame_step]);
     }
     const double count = static_cast<double>(channels);
     for (int64_t f = 0; f < frames; ++f) m[f] /= count;
