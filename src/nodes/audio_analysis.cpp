@@ -5,14 +5,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "nodes/audio_stream.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/json.h"
@@ -27,59 +25,10 @@ Status param_error(std::string message, std::string path) {
   return std::move(Status(StatusCode::kInvalidParameter, std::move(message)).with_path(std::move(path)));
 }
 
-Result<Ref<AudioBuffer>> audio_of(const Value& item) {
-  if (item.kind() != ValueKind::kAudio) return TypeError("expects audio, got " + item.type_name());
-  return Ref<AudioBuffer>(const_cast<AudioBuffer*>(&item.as_audio()));
-}
-
 double number(const Value& v) { return v.is_int() ? static_cast<double>(v.as_int()) : v.as_float(); }
 
 // A level in dB: 20 * log10(max(level, 1e-10)), so silence is -200 dB; a NaN level stays NaN.
 double level_db(double level) { return 20.0 * std::log10(level < 1e-10 ? 1e-10 : level); }
-
-// "1-D mono", "interleaved" or "planar": how an item's samples are laid out (AudioChunker's words).
-const char* shape_name(const AudioBuffer& a) {
-  return a.samples()->ndim() == 1 ? "1-D mono" : layout_name(a.layout());
-}
-
-// What a stream fixes with its first item. The nodes here need the rate and channel count to stay
-// (times and frames are counted in samples); EnergyVAD also the sample type and layout, 1-D mono
-// and (frames, 1) counting as different (it joins samples of several items into one segment).
-class StreamFormat {
- public:
-  Status check(const AudioBuffer& a, bool same_samples) {
-    if (!started_) {
-      started_ = true;
-      rate_ = a.sample_rate();
-      channels_ = a.channels();
-      dtype_ = a.dtype();
-      shape_ = shape_name(a);
-      return Status::OK();
-    }
-    if (a.sample_rate() != rate_) {
-      return ValueError("sample rate changed from " + std::to_string(rate_) + " to " +
-                        std::to_string(a.sample_rate()) + " Hz");
-    }
-    if (a.channels() != channels_) {
-      return ValueError("channel count changed from " + std::to_string(channels_) + " to " +
-                        std::to_string(a.channels()));
-    }
-    if (same_samples && a.dtype() != dtype_) {
-      return ValueError(std::string("sample type changed from ") + dtype_name(dtype_) + " to " + dtype_name(a.dtype()));
-    }
-    if (same_samples && std::string_view(shape_name(a)) != shape_) {
-      return ValueError(std::string("layout changed from ") + shape_ + " to " + shape_name(a));
-    }
-    return Status::OK();
-  }
-
- private:
-  bool started_ = false;
-  int32_t rate_ = 0;
-  int32_t channels_ = 0;
-  DType dtype_ = DType::kFloat64;
-  const char* shape_ = "";
-};
 
 // ---------------------------------------------------------------------------------- level
 
@@ -87,7 +36,7 @@ class AudioLevelNode final : public Node {
  public:
   Status process(Value item, Emitter& out) override {
     RM_ASSIGN_OR_RETURN(Ref<AudioBuffer> in, audio_of(item));
-    RM_RETURN_IF_ERROR(stream_.check(*in, false));
+    RM_RETURN_IF_ERROR(stream_.check(*in));
     const double rate = in->sample_rate();
     const NDArray& s = *in->samples();
     const double rms = rms_level(s);
@@ -106,7 +55,8 @@ class AudioLevelNode final : public Node {
   }
 
  private:
-  StreamFormat stream_;
+  // Times are counted in frames of the first item's rate.
+  StreamFormat stream_{StreamFormat::Fixes::kRateAndChannels};
   int64_t frames_before_ = 0;
 };
 
@@ -336,7 +286,7 @@ class EnergyVADNode final : public Node {
 
   Status process(Value item, Emitter& out) override {
     RM_ASSIGN_OR_RETURN(Ref<AudioBuffer> in, audio_of(item));
-    RM_RETURN_IF_ERROR(stream_.check(*in, true));
+    RM_RETURN_IF_ERROR(stream_.check(*in));
     if (!engine_) RM_RETURN_IF_ERROR(start(*in));
     engine_->push(*in, out);
     return Status::OK();
@@ -369,7 +319,8 @@ class EnergyVADNode final : public Node {
   }
 
   VadParams params_;
-  StreamFormat stream_;
+  // The engine is compiled for the first item's sample type and joins samples of several items.
+  StreamFormat stream_{StreamFormat::Fixes::kEverything};
   std::unique_ptr<VadEngine> engine_;
 };
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "nodes/audio_stream.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/json.h"
@@ -23,12 +24,6 @@ namespace {
 
 Status param_error(std::string message, std::string path) {
   return std::move(Status(StatusCode::kInvalidParameter, std::move(message)).with_path(std::move(path)));
-}
-
-// The item as audio, or the type error every audio node gives for anything else.
-Result<Ref<AudioBuffer>> audio_of(const Value& item) {
-  if (item.kind() != ValueKind::kAudio) return TypeError("expects audio, got " + item.type_name());
-  return Ref<AudioBuffer>(const_cast<AudioBuffer*>(&item.as_audio()));
 }
 
 // 10 ** (db / 20): the linear factor of a level in dB. CPython's float ** is the C library's pow,

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "nodes/audio_stream.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/node.h"
@@ -361,17 +362,10 @@ class AudioFileSinkNode final : public Node {
   AudioFileSinkNode(std::string path, WriteSpec spec) : path_(std::move(path)), spec_(spec) {}
 
   Status process(Value item, Emitter&) override {
-    if (item.kind() != ValueKind::kAudio) return TypeError("expects audio, got " + item.type_name());
-    Ref<AudioBuffer> audio(const_cast<AudioBuffer*>(&item.as_audio()));
-    if (!file_.is_open()) {
-      RM_RETURN_IF_ERROR(open(*audio));
-    } else if (audio->sample_rate() != sample_rate_) {
-      return ValueError("sample rate changed from " + std::to_string(sample_rate_) + " to " +
-                        std::to_string(audio->sample_rate()) + " Hz");
-    } else if (audio->channels() != channels_) {
-      return ValueError("channel count changed from " + std::to_string(channels_) + " to " +
-                        std::to_string(audio->channels()));
-    }
+    RM_ASSIGN_OR_RETURN(Ref<AudioBuffer> audio, audio_of(item));
+    const bool first = !stream_.started();
+    RM_RETURN_IF_ERROR(stream_.check(*audio));
+    if (first) RM_RETURN_IF_ERROR(open(*audio));
     if (audio->frames() == 0) return Status::OK();
     Ref<AudioBuffer> ready = to_layout(convert_audio(audio, spec_.subtype->natural), ChannelLayout::kInterleaved);
     // In blocks: libsndfile's Vorbis encoder crashes on one very large write (a few million frames,
@@ -400,9 +394,9 @@ class AudioFileSinkNode final : public Node {
     out.emit(Value::map({
         {"path", Value::string(path_)},
         {"frames", Value::integer(frames_)},
-        {"sample_rate", Value::integer(sample_rate_)},
-        {"channels", Value::integer(channels_)},
-        {"duration", Value::real(static_cast<double>(frames_) / sample_rate_)},
+        {"sample_rate", Value::integer(stream_.sample_rate())},
+        {"channels", Value::integer(stream_.channels())},
+        {"duration", Value::real(static_cast<double>(frames_) / stream_.sample_rate())},
     }));
     return Status::OK();
   }
@@ -420,8 +414,6 @@ class AudioFileSinkNode final : public Node {
     info.channels = first.channels();
     info.format = spec_.format->code | spec_.subtype->code;
     RM_RETURN_IF_ERROR(file_.open(path_, SFM_WRITE, &info));
-    sample_rate_ = first.sample_rate();
-    channels_ = first.channels();
     frames_ = 0;
     return Status::OK();
   }
@@ -429,8 +421,8 @@ class AudioFileSinkNode final : public Node {
   std::string path_;
   WriteSpec spec_;
   SoundFile file_;
-  int32_t sample_rate_ = 0;
-  int32_t channels_ = 0;
+  // The file's rate and channel count: the first item's (its sample type and layout may change).
+  StreamFormat stream_{StreamFormat::Fixes::kRateAndChannels};
   int64_t frames_ = 0;
 };
 

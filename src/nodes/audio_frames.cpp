@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "nodes/audio_stream.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/json.h"
 #include "remotemedia/node.h"
@@ -27,11 +28,6 @@ namespace {
 
 Status param_error(std::string message, std::string path) {
   return std::move(Status(StatusCode::kInvalidParameter, std::move(message)).with_path(std::move(path)));
-}
-
-// "1-D mono", "interleaved" or "planar": the shape of an item's samples, for messages.
-std::string shape_name(const AudioBuffer& a) {
-  return a.samples()->ndim() == 1 ? "1-D mono" : layout_name(a.layout());
 }
 
 // A parameter's number as Python prints it (str of an int or a float: the shortest round trip).
@@ -64,9 +60,11 @@ class AudioChunkerNode final : public Node {
         pad_(pad) {}
 
   Status process(Value item, Emitter& out) override {
-    if (item.kind() != ValueKind::kAudio) return TypeError("expects audio, got " + item.type_name());
+    RM_RETURN_IF_ERROR(expect_audio(item));
     const AudioBuffer& audio = item.as_audio();
-    RM_RETURN_IF_ERROR(check_stream(audio));
+    const bool first = !stream_.started();
+    RM_RETURN_IF_ERROR(stream_.check(audio));
+    if (first && frames_ == 0) RM_RETURN_IF_ERROR(frames_at_first_rate());
     const int64_t n = audio.frames();
     if (n == 0) return Status::OK();
     const Ref<NDArray>& samples = audio.samples();
@@ -96,63 +94,40 @@ class AudioChunkerNode final : public Node {
   }
 
  private:
-  Status check_stream(const AudioBuffer& a) {
-    if (!started_) {
-      started_ = true;
-      rate_ = a.sample_rate();
-      channels_ = a.channels();
-      dtype_ = a.dtype();
-      layout_ = a.layout();
-      ndim_ = a.samples()->ndim();
-      if (frames_ == 0) {  // duration_ms, at this rate; Python's round(): half to even
-        const double f = std::nearbyint(duration_ms_ * static_cast<double>(rate_) / 1000.0);
-        if (f < 1 || f >= 9.2233720368547758e18) {
-          return ValueError("duration_ms " + duration_text_ + " at " + std::to_string(rate_) +
-                            " Hz is " + (f < 1 ? "less than one frame" : "too many frames"));
-        }
-        frames_ = static_cast<int64_t>(f);
-      }
-      return Status::OK();
+  // duration_ms at the first item's rate; Python's round(): half to even.
+  Status frames_at_first_rate() {
+    const int32_t rate = stream_.sample_rate();
+    const double f = std::nearbyint(duration_ms_ * static_cast<double>(rate) / 1000.0);
+    if (f < 1 || f >= 9.2233720368547758e18) {
+      return ValueError("duration_ms " + duration_text_ + " at " + std::to_string(rate) + " Hz is " +
+                        (f < 1 ? "less than one frame" : "too many frames"));
     }
-    if (a.sample_rate() != rate_) {
-      return ValueError("sample rate changed from " + std::to_string(rate_) + " to " +
-                        std::to_string(a.sample_rate()) + " Hz");
-    }
-    if (a.channels() != channels_) {
-      return ValueError("channel count changed from " + std::to_string(channels_) + " to " +
-                        std::to_string(a.channels()));
-    }
-    if (a.dtype() != dtype_) {
-      return ValueError(std::string("sample type changed from ") + dtype_name(dtype_) + " to " +
-                        dtype_name(a.dtype()));
-    }
-    if (a.samples()->ndim() != ndim_ || (ndim_ == 2 && a.layout() != layout_)) {
-      const std::string was = ndim_ == 1 ? "1-D mono" : layout_name(layout_);
-      return ValueError("layout changed from " + was + " to " + shape_name(a));
-    }
+    frames_ = static_cast<int64_t>(f);
     return Status::OK();
   }
 
   std::vector<int64_t> shape(int64_t frames) const {
-    if (ndim_ == 1) return {frames};
-    if (layout_ == ChannelLayout::kPlanar) return {channels_, frames};
-    return {frames, channels_};
+    if (stream_.ndim() == 1) return {frames};
+    if (stream_.layout() == ChannelLayout::kPlanar) return {stream_.channels(), frames};
+    return {frames, stream_.channels()};
   }
 
   Value audio_value(Ref<NDArray> samples) const {
-    return Value::audio(AudioBuffer::make(std::move(samples), rate_, layout_).value());
+    return Value::audio(AudioBuffer::make(std::move(samples), stream_.sample_rate(), stream_.layout()).value());
   }
 
-  bool planar_rows() const { return ndim_ == 2 && layout_ == ChannelLayout::kPlanar && channels_ > 1; }
+  bool planar_rows() const {
+    return stream_.ndim() == 2 && stream_.layout() == ChannelLayout::kPlanar && stream_.channels() > 1;
+  }
 
   // Frames [start, start + frames) of an item of this stream.
   Value slice(const Ref<NDArray>& samples, int64_t start, int64_t frames) const {
-    const size_t sample = dtype_size(dtype_);
+    const size_t sample = dtype_size(stream_.dtype());
     if (!planar_rows()) {  // contiguous: a view
-      const auto* data = static_cast<const unsigned char*>(samples->data()) + start * channels_ * sample;
-      return audio_value(NDArray::wrap(dtype_, shape(frames), data, samples, /*is_source=*/false));
+      const auto* data = static_cast<const unsigned char*>(samples->data()) + start * stream_.channels() * sample;
+      return audio_value(NDArray::wrap(stream_.dtype(), shape(frames), data, samples, /*is_source=*/false));
     }
-    Ref<NDArray> out = NDArray::allocate(dtype_, shape(frames));
+    Ref<NDArray> out = NDArray::allocate(stream_.dtype(), shape(frames));
     copy_rows(*samples, start, frames, out->mutable_data(), 0, frames);
     return audio_value(std::move(out));
   }
@@ -160,19 +135,19 @@ class AudioChunkerNode final : public Node {
   // Channel rows of a planar array: frames [start, start + frames) to column `at` of rows of
   // `stride` frames.
   void copy_rows(const NDArray& src, int64_t start, int64_t frames, void* dst, int64_t at, int64_t stride) const {
-    const size_t sample = dtype_size(dtype_);
+    const size_t sample = dtype_size(stream_.dtype());
     const int64_t src_stride = src.shape()[1];
     const auto* s = static_cast<const unsigned char*>(src.data());
     auto* d = static_cast<unsigned char*>(dst);
-    for (int64_t c = 0; c < channels_; ++c) {
+    for (int64_t c = 0; c < stream_.channels(); ++c) {
       std::memcpy(d + (c * stride + at) * sample, s + (c * src_stride + start) * sample, frames * sample);
     }
   }
 
   // The held pieces as one chunk of `frames` frames (zeros after them, when padding).
   Value join(int64_t frames) {
-    const size_t frame_bytes = dtype_size(dtype_) * static_cast<size_t>(channels_);
-    Ref<NDArray> out = NDArray::allocate(dtype_, shape(frames), false, /*zeroed=*/frames > held_);
+    const size_t frame_bytes = dtype_size(stream_.dtype()) * static_cast<size_t>(stream_.channels());
+    Ref<NDArray> out = NDArray::allocate(stream_.dtype(), shape(frames), false, /*zeroed=*/frames > held_);
     int64_t at = 0;
     for (const Piece& p : pieces_) {
       if (planar_rows()) {
@@ -194,12 +169,8 @@ class AudioChunkerNode final : public Node {
   const std::string duration_text_;
   const bool pad_;
 
-  bool started_ = false;
-  int32_t rate_ = 0;
-  int32_t channels_ = 0;
-  DType dtype_ = DType::kFloat32;
-  ChannelLayout layout_ = ChannelLayout::kInterleaved;
-  int ndim_ = 1;
+  // Chunks join the samples of several items, so every item has the first one's format.
+  StreamFormat stream_{StreamFormat::Fixes::kEverything};
 
   std::vector<Piece> pieces_;
   int64_t held_ = 0;  // frames in pieces_, always < frames_ between items

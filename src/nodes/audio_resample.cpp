@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "nodes/audio_stream.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/json.h"
@@ -72,17 +73,11 @@ class AudioResampleNode final : public Node {
   AudioResampleNode(int32_t out_rate, unsigned long recipe) : out_rate_(out_rate), recipe_(recipe) {}
 
   Status process(Value item, Emitter& out) override {
-    if (item.kind() != ValueKind::kAudio) return TypeError("expects audio, got " + item.type_name());
+    RM_RETURN_IF_ERROR(expect_audio(item));
     const AudioBuffer& audio = item.as_audio();
-    if (!started_) {
-      RM_RETURN_IF_ERROR(start(audio));
-    } else if (audio.sample_rate() != in_rate_) {
-      return ValueError("sample rate changed from " + std::to_string(in_rate_) + " to " +
-                        std::to_string(audio.sample_rate()) + " Hz");
-    } else if (audio.channels() != channels_) {
-      return ValueError("channel count changed from " + std::to_string(channels_) + " to " +
-                        std::to_string(audio.channels()));
-    }
+    const bool first = !stream_.started();
+    RM_RETURN_IF_ERROR(stream_.check(audio));
+    if (first) RM_RETURN_IF_ERROR(start(audio));
     last_ = form_of(audio);
     if (audio.frames() == 0) return Status::OK();
     if (!soxr_) {  // already at the output rate
@@ -143,20 +138,19 @@ class AudioResampleNode final : public Node {
 
  private:
   Status start(const AudioBuffer& audio) {
-    started_ = true;
-    in_rate_ = audio.sample_rate();
+    const int32_t in_rate = audio.sample_rate();
     channels_ = audio.channels();
     dtype_ = audio.dtype();
     planar_ = channels_ > 1 && audio.layout() == ChannelLayout::kPlanar;
     sample_bytes_ = dtype_size(dtype_);
     frame_bytes_ = sample_bytes_ * static_cast<size_t>(channels_);
-    if (in_rate_ == out_rate_) return Status::OK();
-    ratio_ = static_cast<double>(out_rate_) / static_cast<double>(in_rate_);
+    if (in_rate == out_rate_) return Status::OK();
+    ratio_ = static_cast<double>(out_rate_) / static_cast<double>(in_rate);
     soxr_io_spec_t io = soxr_io_spec(soxr_type(dtype_, planar_), soxr_type(dtype_, planar_));
     io.flags |= SOXR_NO_DITHER;  // deterministic output (see the top of this file)
     soxr_quality_spec_t quality = soxr_quality_spec(recipe_, 0);
     soxr_error_t error = nullptr;
-    soxr_.reset(soxr_create(in_rate_, out_rate_, static_cast<unsigned>(channels_), &error, &io, &quality, nullptr));
+    soxr_.reset(soxr_create(in_rate, out_rate_, static_cast<unsigned>(channels_), &error, &io, &quality, nullptr));
     if (error != nullptr || !soxr_) {
       soxr_.reset();
       return ValueError(std::string("libsoxr cannot resample ") + audio.describe() + " to " +
@@ -215,9 +209,9 @@ class AudioResampleNode final : public Node {
   const int32_t out_rate_;
   const unsigned long recipe_;
 
-  // The stream, as its first item set it.
-  bool started_ = false;
-  int32_t in_rate_ = 0;
+  // The stream, as its first item set it. Its sample type and layout may change: items of another
+  // are converted to the first one's (dtype_, planar_), which libsoxr is set up with.
+  StreamFormat stream_{StreamFormat::Fixes::kRateAndChannels};
   int32_t channels_ = 0;
   DType dtype_ = DType::kFloat32;
   bool planar_ = false;
