@@ -18,7 +18,8 @@ from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
 from remotemedia.errors import NodeValueError
-from remotemedia.nodes.audio_basic import expect_audio, peak_level, rms_level
+from remotemedia.nodes._audio_stream import StreamFormat, expect_audio
+from remotemedia.nodes.audio_basic import peak_level, rms_level
 
 __all__ = ["AudioLevelNode", "EnergyVADNode"]
 
@@ -26,37 +27,6 @@ __all__ = ["AudioLevelNode", "EnergyVADNode"]
 def level_db(level: float) -> float:
     """20 * log10(max(level, 1e-10)): silence is -200 dB; a NaN level stays NaN."""
     return 20.0 * math.log10(1e-10 if level < 1e-10 else level)
-
-
-def _shape_name(a: Audio) -> str:
-    """"1-D mono", "interleaved" or "planar": how an item's samples are laid out."""
-    return "1-D mono" if a.samples.ndim == 1 else a.layout
-
-
-class _StreamFormat:
-    """What a stream fixes with its first item: rate and channels (and, when ``same_samples``, the
-    sample type and layout, 1-D mono and (frames, 1) counting as different). The messages are the
-    native node's."""
-
-    __slots__ = ("rate", "channels", "dtype", "shape")
-
-    def __init__(self) -> None:
-        self.rate = None
-
-    def check(self, a: Audio, same_samples: bool) -> bool:
-        """True on the stream's first item."""
-        if self.rate is None:
-            self.rate, self.channels, self.dtype, self.shape = a.sample_rate, a.channels, a.dtype, _shape_name(a)
-            return True
-        if a.sample_rate != self.rate:
-            raise NodeValueError(f"sample rate changed from {self.rate} to {a.sample_rate} Hz")
-        if a.channels != self.channels:
-            raise NodeValueError(f"channel count changed from {self.channels} to {a.channels}")
-        if same_samples and a.dtype != self.dtype:
-            raise NodeValueError(f"sample type changed from {self.dtype} to {a.dtype}")
-        if same_samples and _shape_name(a) != self.shape:
-            raise NodeValueError(f"layout changed from {self.shape} to {_shape_name(a)}")
-        return False
 
 
 # ---------------------------------------------------------------------------------- level
@@ -67,12 +37,12 @@ class AudioLevelNode(Node):
     """Emits each audio item's start time, duration, RMS and peak level (linear and in dB)."""
 
     def initialize(self) -> None:
-        self._stream = _StreamFormat()
+        self._stream = StreamFormat()  # times are counted in frames of the first item's rate
         self._frames_before = 0
 
     def process(self, item: Any) -> dict:
         a = expect_audio(item)
-        self._stream.check(a, False)
+        self._stream.check(a)
         rate = a.sample_rate
         rms = rms_level(a.samples)
         peak = peak_level(a.samples) if a.samples.size else 0.0
@@ -155,7 +125,7 @@ class EnergyVADNode(Node):
         c = self.config
         self._threshold = float(c.get("threshold_db", -40.0))
         self._include_audio = c.get("include_audio", True)
-        self._stream = _StreamFormat()
+        self._stream = StreamFormat(everything=True)  # segments join the samples of several items
         self._frame = 0  # frames per analysis frame, fixed by the first item
         self._held: list[np.ndarray] = []  # the frame begun but not complete, interleaved
         self._held_frames = 0
@@ -174,7 +144,7 @@ class EnergyVADNode(Node):
 
     def _push(self, item: Any) -> list[dict]:
         a = expect_audio(item)
-        if self._stream.check(a, True):
+        if self._stream.check(a):
             self._setup(a)
         out: list[dict] = []
         x = a.interleaved()

@@ -15,29 +15,12 @@ from remotemedia.core.audio import FULL_SCALE, Audio, convert_samples
 from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec, _json_type
 from remotemedia.core.registry import register_node_type
-from remotemedia.errors import NodeTypeError, NodeValueError
+from remotemedia.errors import NodeValueError
+from remotemedia.nodes._audio_stream import expect_audio
 
 __all__ = ["AudioFormatNode", "AudioGainNode", "AudioNormalizeNode"]
 
 _INT_RANGE = {"int16": (-32768.0, 32767.0), "int32": (-2147483648.0, 2147483647.0)}
-
-
-def _type_name(v: Any) -> str:
-    """The item's type as the native runtime names it in messages."""
-    if v is None:
-        return "NoneType"
-    if type(v) is np.ndarray:
-        return f"ndarray[{v.dtype}]"
-    if isinstance(v, np.generic):
-        return f"numpy.{v.dtype}"
-    return type(v).__name__
-
-
-def expect_audio(item: Any) -> Audio:
-    """The item, if it is audio; the NodeTypeError every audio node raises otherwise."""
-    if type(item) is not Audio:
-        raise NodeTypeError(f"expects audio, got {_type_name(item)}")
-    return item
 
 
 def db_to_factor(db: float) -> float:

@@ -8,29 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import numpy as np
-
 from remotemedia.audio import files as _files
 from remotemedia.core.audio import LAYOUTS, SAMPLE_TYPES, Audio
 from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
 from remotemedia.errors import NodeTypeError, NodeValueError
+from remotemedia.nodes._audio_stream import StreamFormat, expect_audio, type_name
 
 __all__ = ["AudioFileSourceNode", "AudioFileSinkNode"]
-
-
-def _type_name(v: Any) -> str:
-    """An item's type as the native runtime names it in messages (Value::type_name)."""
-    if v is None:
-        return "NoneType"
-    if isinstance(v, Audio):
-        return "audio"
-    if type(v) is np.ndarray:
-        return f"ndarray[{v.dtype}]"
-    if isinstance(v, np.generic):
-        return f"numpy.{v.dtype}"
-    return type(v).__name__
 
 
 @register_node_type(aliases=("AudioFileSource",))
@@ -56,7 +42,7 @@ class AudioFileSourceNode(Node):
 
     def process(self, item: Any) -> Iterator[Audio]:
         if not isinstance(item, str):
-            raise NodeTypeError(f"expects a path string, got {_type_name(item)}")
+            raise NodeTypeError(f"expects a path string, got {type_name(item)}")
         config = self.config
         try:
             reader = _files._ChunkReader(item, config.get("chunk_ms", 20.0), config.get("dtype", "float32"),
@@ -105,21 +91,17 @@ class AudioFileSinkNode(Node):
 
     def initialize(self) -> None:
         self._writer: _files._Writer | None = None
+        self._stream = StreamFormat()  # the file's rate and channel count; any sample type and layout
 
     def process(self, item: Any) -> None:
-        if not isinstance(item, Audio):
-            raise NodeTypeError(f"expects audio, got {_type_name(item)}")
-        writer = self._writer
-        if writer is None:
+        item = expect_audio(item)
+        if self._stream.check(item):
             try:
-                writer = self._writer = _files._Writer(self.config["path"], item.sample_rate, item.channels,
-                                                       self._format, self._subtype)
+                self._writer = _files._Writer(self.config["path"], item.sample_rate, item.channels,
+                                              self._format, self._subtype)
             except _files.AudioFileError as exc:
                 raise NodeValueError(exc.message) from None
-        elif item.sample_rate != writer.sample_rate:
-            raise NodeValueError(f"sample rate changed from {writer.sample_rate} to {item.sample_rate} Hz")
-        elif item.channels != writer.channels:
-            raise NodeValueError(f"channel count changed from {writer.channels} to {item.channels}")
+        writer = self._writer
         try:
             writer.write(item)
         except _files.AudioFileError as exc:

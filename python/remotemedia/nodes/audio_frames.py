@@ -18,13 +18,19 @@ from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
 from remotemedia.errors import NodeValueError
-from remotemedia.nodes.audio_resample import check_rate_and_channels, expect_audio
+from remotemedia.nodes._audio_stream import StreamFormat, expect_audio
 
 __all__ = ["AudioChunkerNode"]
 
 
-def _shape_name(samples: np.ndarray, layout: str) -> str:
-    return "1-D mono" if samples.ndim == 1 else layout
+def _frames_at_rate(duration_ms: float, rate: int) -> int:
+    """duration_ms at ``rate``, as the native node computes it (one float product and quotient);
+    Python's round() is half to even."""
+    x = float(duration_ms) * rate / 1000
+    if x >= 2.0**63 or round(x) < 1:
+        what = "too many frames" if x >= 2.0**63 else "less than one frame"
+        raise NodeValueError(f"duration_ms {duration_ms} at {rate} Hz is {what}")
+    return round(x)
 
 
 @register_node_type(aliases=("AudioChunker",))
@@ -52,13 +58,14 @@ class AudioChunkerNode(Node):
     def initialize(self) -> None:
         self._frames = self.config.get("frames")  # fixed at the first item when given as duration_ms
         self._pad = self.config.get("pad", False)
-        self._stream = None  # (rate, channels, dtype, ndim, layout) of the first item
+        self._stream = StreamFormat(everything=True)  # chunks join the samples of several items
         self._pieces: list[np.ndarray] = []  # frames held back (views of items), fewer than a chunk
         self._held = 0
 
     def process(self, item: Any) -> Iterator[Audio]:
         audio = expect_audio(item)
-        self._check_stream(audio)
+        if self._stream.check(audio) and self._frames is None:
+            self._frames = _frames_at_rate(self.config["duration_ms"], audio.sample_rate)
         samples = audio.samples
         n = audio.frames
         if n == 0:
@@ -89,31 +96,10 @@ class AudioChunkerNode(Node):
         if self._held:
             yield self._join(self._frames if self._pad else self._held)
 
-    def _check_stream(self, audio: Audio) -> None:
-        samples = audio.samples
-        if self._stream is None:
-            self._stream = (audio.sample_rate, audio.channels, samples.dtype, samples.ndim, audio.layout)
-            if self._frames is None:
-                # duration_ms at this rate, as the native node computes it (one float product and
-                # quotient); Python's round() is half to even.
-                duration = self.config["duration_ms"]
-                x = float(duration) * audio.sample_rate / 1000
-                if x >= 2.0**63 or round(x) < 1:
-                    what = "too many frames" if x >= 2.0**63 else "less than one frame"
-                    raise NodeValueError(f"duration_ms {duration} at {audio.sample_rate} Hz is {what}")
-                self._frames = round(x)
-            return
-        rate, channels, dtype, ndim, layout = self._stream
-        check_rate_and_channels(audio, rate, channels)
-        if samples.dtype != dtype:
-            raise NodeValueError(f"sample type changed from {dtype.name} to {samples.dtype.name}")
-        if samples.ndim != ndim or (ndim == 2 and audio.layout != layout):
-            was = "1-D mono" if ndim == 1 else layout
-            raise NodeValueError(f"layout changed from {was} to {_shape_name(samples, audio.layout)}")
-
     def _join(self, frames: int) -> Audio:
         """The held pieces as one chunk of ``frames`` frames (zeros after them, when padding)."""
-        rate, channels, dtype, ndim, layout = self._stream
+        stream = self._stream
+        rate, channels, dtype, ndim, layout = stream.rate, stream.channels, stream.dtype, stream.ndim, stream.layout
         pieces = self._pieces
         axis = 1 if ndim == 2 and layout == "planar" else 0
         if frames > self._held:

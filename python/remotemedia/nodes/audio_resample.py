@@ -18,7 +18,7 @@ from remotemedia.core.audio import FULL_SCALE, Audio, convert_samples
 from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
-from remotemedia.errors import NodeTypeError, NodeValueError
+from remotemedia.nodes._audio_stream import StreamFormat, expect_audio
 
 __all__ = ["AudioResampleNode"]
 
@@ -26,31 +26,6 @@ QUALITIES = ("quick", "low", "medium", "high", "very_high")
 # The soxr package's names of libsoxr's recipes SOXR_QQ ... SOXR_VHQ.
 _RECIPES = {"quick": "QQ", "low": "LQ", "medium": "MQ", "high": "HQ", "very_high": "VHQ"}
 MAX_RATE = 2**31 - 1  # an Audio's rate is 32 bits in the native runtime
-
-
-def type_name(item: Any) -> str:
-    """An item's type as the native runtime names it in messages (Value::type_name)."""
-    if item is None:
-        return "NoneType"
-    if type(item) is np.ndarray:
-        return f"ndarray[{item.dtype}]"
-    if isinstance(item, np.generic):
-        return f"numpy.{item.dtype}"
-    return type(item).__name__
-
-
-def expect_audio(item: Any) -> Audio:
-    if type(item) is not Audio:
-        raise NodeTypeError(f"expects audio, got {type_name(item)}")
-    return item
-
-
-def check_rate_and_channels(audio: Audio, rate: int, channels: int) -> None:
-    """The stream rule of docs/AUDIO.md: every item has the first one's rate and channel count."""
-    if audio.sample_rate != rate:
-        raise NodeValueError(f"sample rate changed from {rate} to {audio.sample_rate} Hz")
-    if audio.channels != channels:
-        raise NodeValueError(f"channel count changed from {channels} to {audio.channels}")
 
 
 def _shaped(frames_by_channel: np.ndarray, ndim: int, layout: str) -> np.ndarray:
@@ -80,16 +55,14 @@ class AudioResampleNode(Node):
         return None
 
     def initialize(self) -> None:
-        self._started = False
+        self._format = StreamFormat()  # rate and channels; items of another sample type are converted
         self._stream = None  # soxr.ResampleStream; None while passing through
         self._form = None  # (ndim, layout, dtype) of the latest item: the flushed tail has it
 
     def process(self, item: Any) -> Audio | None:
         audio = expect_audio(item)
-        if not self._started:
+        if self._format.check(audio):
             self._start(audio)
-        else:
-            check_rate_and_channels(audio, self._rate, self._channels)
         samples = audio.samples
         self._form = (samples.ndim, audio.layout, samples.dtype.name)
         if audio.frames == 0:
@@ -109,25 +82,21 @@ class AudioResampleNode(Node):
     def flush(self) -> Audio | None:
         if self._stream is None:
             return None
-        width = self._channels
-        y = self._stream.resample_chunk(np.empty((0, width), self._stream_dtype), last=True)
+        y = self._stream.resample_chunk(np.empty((0, self._format.channels), self._stream_dtype), last=True)
         return self._emit(y)
 
     def _start(self, audio: Audio) -> None:
         import soxr  # the package is needed only when a stream really resamples
 
-        self._started = True
-        self._rate = audio.sample_rate
-        self._channels = audio.channels
-        self._dtype = audio.dtype
+        self._dtype = audio.dtype  # what soxr is set up with; later items are converted to it
         out_rate = self.config["sample_rate"]
-        if self._rate == out_rate:
+        if audio.sample_rate == out_rate:
             return
         # Integers go through float64 (exact both ways; see the module docstring).
         self._scale = 1.0 / FULL_SCALE[self._dtype] if self._dtype in FULL_SCALE else None
         self._stream_dtype = "float64" if self._scale is not None else self._dtype
         recipe = _RECIPES[self.config.get("quality", "high")]
-        self._stream = soxr.ResampleStream(self._rate, out_rate, self._channels, self._stream_dtype, recipe)
+        self._stream = soxr.ResampleStream(audio.sample_rate, out_rate, audio.channels, self._stream_dtype, recipe)
 
     def _emit(self, y: np.ndarray) -> Audio | None:
         if y.shape[0] == 0:

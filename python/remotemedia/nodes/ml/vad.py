@@ -30,7 +30,7 @@ from remotemedia.core.audio import Audio, convert_samples
 from remotemedia.core.node import Node, ToPort
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
-from remotemedia.errors import NodeValueError
+from remotemedia.nodes._audio_stream import check_rate, check_sample_type
 from remotemedia.nodes.ml._audio_input import mono_samples, require_audio
 from remotemedia.nodes.ml.segmenter import SpeechSegmenter, window_samples
 
@@ -189,15 +189,15 @@ class SileroVADNode(Node):
 
     def _check(self, item: Any) -> np.ndarray:
         audio = require_audio(self.node_type, item)
-        if self._rate is None:
-            samples = mono_samples(self.node_type, audio, _RATES)
-            self._start_stream(audio)
-            return samples
-        if audio.sample_rate != self._rate:
-            raise NodeValueError(f"sample rate changed from {self._rate} to {audio.sample_rate} Hz")
+        # The stream rules of the native audio nodes, with the mono check between the rate and the
+        # sample type (every item is mono, so the channel count cannot change).
+        if self._rate is not None:
+            check_rate(audio, self._rate)
         samples = mono_samples(self.node_type, audio, _RATES)
-        if audio.dtype != self._dtype:
-            raise NodeValueError(f"sample type changed from {self._dtype} to {audio.dtype}")
+        if self._rate is None:
+            self._start_stream(audio)
+        else:
+            check_sample_type(audio, self._dtype)
         return samples
 
     def _probability(self, window: np.ndarray) -> float:
