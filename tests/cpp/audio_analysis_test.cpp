@@ -9,33 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "audio_test_util.h"
 #include "remotemedia/audio.h"
-#include "remotemedia/executor.h"
-#include "remotemedia/graph.h"
-#include "remotemedia/manifest.h"
-#include "remotemedia/registry.h"
 
 namespace remotemedia {
 namespace {
 
-Result<Graph> one_node(const std::string& type, const std::string& params) {
-  RM_ASSIGN_OR_RETURN(Manifest m, parse_manifest(R"({"version": "v1", "nodes": [{"id": "n", "node_type": ")" + type +
-                                                 R"(", "params": )" + params + "}]}"));
-  return Graph::compile(m, Registry::global());
-}
-
-template <typename T>
-Value audio(const std::vector<T>& samples, std::vector<int64_t> shape, int rate = 16000,
-            ChannelLayout layout = ChannelLayout::kInterleaved) {
-  Ref<NDArray> a = NDArray::allocate(DTypeOf<T>::value, std::move(shape));
-  for (size_t i = 0; i < samples.size(); ++i) a->mutable_data_as<T>()[i] = samples[i];
-  return Value::audio(AudioBuffer::make(std::move(a), rate, layout).value());
-}
-
-Result<std::vector<Value>> run_node(const std::string& type, const std::string& params, std::vector<Value> items) {
-  RM_ASSIGN_OR_RETURN(Graph g, one_node(type, params));
-  return run(g, std::move(items));
-}
+using audio_test::audio;
+using audio_test::one_node;
+using audio_test::run_node;
 
 double field(const Value& m, const char* key) {
   const Value* v = m.find(key);

@@ -8,29 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "audio_test_util.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
-#include "remotemedia/executor.h"
-#include "remotemedia/graph.h"
-#include "remotemedia/manifest.h"
-#include "remotemedia/registry.h"
 
 namespace remotemedia {
 namespace {
 
-Result<Graph> one_node(const std::string& type, const std::string& params) {
-  RM_ASSIGN_OR_RETURN(Manifest m, parse_manifest(R"({"version": "v1", "nodes": [{"id": "n", "node_type": ")" + type +
-                                                 R"(", "params": )" + params + "}]}"));
-  return Graph::compile(m, Registry::global());
-}
-
-template <typename T>
-Value audio(std::vector<T> samples, std::vector<int64_t> shape, int rate = 48000,
-            ChannelLayout layout = ChannelLayout::kInterleaved) {
-  Ref<NDArray> a = NDArray::allocate(DTypeOf<T>::value, std::move(shape));
-  for (size_t i = 0; i < samples.size(); ++i) a->mutable_data_as<T>()[i] = samples[i];
-  return Value::audio(AudioBuffer::make(std::move(a), rate, layout).value());
-}
+using audio_test::audio;
+using audio_test::one_node;
+using audio_test::run_node;
 
 template <typename T>
 std::vector<T> samples_of(const Value& v) {
@@ -41,18 +28,13 @@ std::vector<T> samples_of(const Value& v) {
 
 // Runs one node on `items` and returns its outputs, failing the test on an error.
 std::vector<Value> run_ok(const std::string& type, const std::string& params, std::vector<Value> items) {
-  Result<Graph> g = one_node(type, params);
-  EXPECT_TRUE(g.ok()) << g.status().to_string();
-  if (!g.ok()) return {};
-  Result<std::vector<Value>> out = run(*g, std::move(items));
+  Result<std::vector<Value>> out = run_node(type, params, std::move(items));
   EXPECT_TRUE(out.ok()) << out.status().to_string();
   return out.ok() ? std::move(out).value() : std::vector<Value>{};
 }
 
 Status run_error(const std::string& type, const std::string& params, std::vector<Value> items) {
-  Result<Graph> g = one_node(type, params);
-  if (!g.ok()) return g.take_status();
-  Result<std::vector<Value>> out = run(*g, std::move(items));
+  Result<std::vector<Value>> out = run_node(type, params, std::move(items));
   return out.ok() ? Status::OK() : out.take_status();
 }
 

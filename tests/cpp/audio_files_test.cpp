@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "audio_test_util.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/executor.h"
@@ -29,6 +30,8 @@ namespace remotemedia {
 namespace {
 
 namespace fs = std::filesystem;
+using audio_test::audio_value;
+using audio_test::one_node;
 
 class TempDir {
  public:
@@ -46,21 +49,14 @@ class TempDir {
   std::string path_;
 };
 
-Result<Graph> compile(const std::string& manifest_json) {
-  RM_ASSIGN_OR_RETURN(Manifest m, parse_manifest(manifest_json));
-  return Graph::compile(m, Registry::global());
-}
-
 Graph source_graph(const std::string& params = "{}") {
-  Result<Graph> g = compile(R"({"version": "v1", "nodes": [{"id": "src", "node_type": "AudioFileSource", "params": )" +
-                            params + "}]}");
+  Result<Graph> g = one_node("AudioFileSource", params, "src");
   EXPECT_TRUE(g.ok()) << g.status().to_string();
   return std::move(g).value();
 }
 
 Graph sink_graph(const std::string& params) {
-  Result<Graph> g = compile(R"({"version": "v1", "nodes": [{"id": "sink", "node_type": "AudioFileSink", "params": )" +
-                            params + "}]}");
+  Result<Graph> g = one_node("AudioFileSink", params, "sink");
   EXPECT_TRUE(g.ok()) << g.status().to_string();
   return std::move(g).value();
 }
@@ -135,10 +131,6 @@ std::vector<T> concat_interleaved(const std::vector<Ref<AudioBuffer>>& chunks) {
     all.insert(all.end(), p, p + inter->samples()->size());
   }
   return all;
-}
-
-Value audio_value(Ref<NDArray> samples, int rate, ChannelLayout layout = ChannelLayout::kInterleaved) {
-  return Value::audio(AudioBuffer::make(std::move(samples), rate, layout).value());
 }
 
 template <typename T>
@@ -356,8 +348,7 @@ TEST(AudioFileSource, NonStringItemsAreTypeErrors) {
 
 TEST(AudioFileSource, ChunkMsMustBePositive) {
   for (const char* ms : {"0", "-5", "0.0"}) {
-    Result<Graph> g = compile(std::string(R"({"version": "v1", "nodes": [{"id": "s", "node_type": "AudioFileSource",
-        "params": {"chunk_ms": )") + ms + "}}]}");
+    Result<Graph> g = one_node("AudioFileSource", std::string(R"({"chunk_ms": )") + ms + "}", "s");
     ASSERT_FALSE(g.ok());
     EXPECT_EQ(g.status().code(), StatusCode::kInvalidParameter);
     EXPECT_EQ(g.status().path(), "$.nodes[0].params.chunk_ms");
@@ -539,8 +530,7 @@ TEST(AudioFileSink, ParametersAreCheckedWhenTheGraphCompiles) {
        "parameter 'subtype' must be null or one of PCM_S8, PCM_16, PCM_24 for flac; got 'FLOAT'"},
   };
   for (const auto& c : cases) {
-    Result<Graph> g = compile(R"({"version": "v1", "nodes": [{"id": "k", "node_type": "AudioFileSink", "params": )" +
-                              c.params + "}]}");
+    Result<Graph> g = one_node("AudioFileSink", c.params, "k");
     ASSERT_FALSE(g.ok()) << c.params;
     EXPECT_EQ(g.status().code(), StatusCode::kInvalidParameter);
     EXPECT_EQ(g.status().path(), "$.nodes[0].params" + c.path) << c.params;

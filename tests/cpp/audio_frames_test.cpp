@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "audio_test_util.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/executor.h"
@@ -22,38 +23,18 @@
 namespace remotemedia {
 namespace {
 
-std::unique_ptr<Node> chunker(const std::string& params_json) {
-  const NodeTypeInfo* info = Registry::global().find("AudioChunker");
-  EXPECT_NE(info, nullptr);
-  Result<Value> params = Registry::check_params(*info, parse_json(params_json).value(), "$.params");
-  EXPECT_TRUE(params.ok()) << params.status().to_string();
-  if (info->check) {
-    EXPECT_TRUE(info->check(*params, "$.params").ok());
-  }
-  Result<std::unique_ptr<Node>> node = info->factory(*params);
-  EXPECT_TRUE(node.ok()) << node.status().to_string();
-  return std::move(node).value();
-}
+using audio_test::audio_shape;
+using audio_test::frames_of;
+using audio_test::make_node;
+using audio_test::one_node;
+using audio_test::stream;
 
-std::vector<Value> stream(Node& node, const std::vector<Value>& items) {
-  std::vector<Value> out;
-  VectorEmitter emit(out);
-  for (const Value& v : items) {
-    Status s = node.process(v, emit);
-    EXPECT_TRUE(s.ok()) << s.to_string();
-  }
-  Status s = node.flush(emit);
-  EXPECT_TRUE(s.ok()) << s.to_string();
-  return out;
-}
+std::unique_ptr<Node> chunker(const std::string& params_json) { return make_node("AudioChunker", params_json); }
 
 // A signal whose sample at frame f, channel c is f * 8 + c (exact in every sample type), so any
 // frame out of place shows.
 Ref<AudioBuffer> ramp(DType dtype, int channels, bool planar, int64_t frames, int rate = 16000) {
-  std::vector<int64_t> shape = channels == 1 ? std::vector<int64_t>{frames}
-                               : planar      ? std::vector<int64_t>{channels, frames}
-                                             : std::vector<int64_t>{frames, channels};
-  Ref<NDArray> a = NDArray::allocate(dtype, shape);
+  Ref<NDArray> a = NDArray::allocate(dtype, audio_shape(frames, channels, planar));
   visit_sample_type(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* d = a->mutable_data_as<T>();
@@ -65,24 +46,6 @@ Ref<AudioBuffer> ramp(DType dtype, int channels, bool planar, int64_t frames, in
     }
   });
   return AudioBuffer::make(a, rate, planar ? ChannelLayout::kPlanar : ChannelLayout::kInterleaved).value();
-}
-
-// Frames [start, start + n) as a new item.
-Value cut(const AudioBuffer& a, int64_t start, int64_t n) {
-  const NDArray& s = *a.samples();
-  const size_t bytes = dtype_size(s.dtype());
-  const bool planar = s.ndim() == 2 && a.layout() == ChannelLayout::kPlanar;
-  std::vector<int64_t> shape = s.shape();
-  shape[planar ? 1 : 0] = n;
-  Ref<NDArray> out = NDArray::allocate(s.dtype(), shape);
-  const auto* src = static_cast<const unsigned char*>(s.data());
-  auto* dst = static_cast<unsigned char*>(out->mutable_data());
-  if (planar) {
-    for (int64_t c = 0; c < a.channels(); ++c) std::memcpy(dst + c * n * bytes, src + (c * a.frames() + start) * bytes, n * bytes);
-  } else {
-    std::memcpy(dst, src + start * a.channels() * bytes, n * a.channels() * bytes);
-  }
-  return Value::audio(AudioBuffer::make(out, a.sample_rate(), a.layout()).value());
 }
 
 // Frame f of a buffer whose samples are `all` (samples_to_double), one double per channel.
@@ -103,7 +66,7 @@ std::vector<Value> random_items(std::mt19937_64& rng, const AudioBuffer& whole, 
   std::vector<Value> items;
   for (int64_t i = 0; i < whole.frames();) {
     const int64_t n = std::min<int64_t>(std::uniform_int_distribution<int64_t>(0, max_item)(rng), whole.frames() - i);
-    items.push_back(cut(whole, i, n));
+    items.push_back(frames_of(whole, i, n));
     i += n;
   }
   return items;
@@ -227,12 +190,7 @@ TEST(AudioChunker, StreamChangesAndNonAudioAreErrors) {
 }
 
 TEST(AudioChunker, ParametersNeedExactlyOneLength) {
-  auto compile = [](const std::string& params) {
-    Manifest m = parse_manifest(R"({"version": "v1", "nodes": [{"id": "c", "node_type": "AudioChunker", "params": )" +
-                                params + "}]}")
-                     .value();
-    return Graph::compile(m, Registry::global());
-  };
+  auto compile = [](const std::string& params) { return one_node("AudioChunker", params); };
   struct Case { const char* params; const char* path; const char* message; };
   for (const Case& c : {
            Case{R"({})", "$.nodes[0].params", "give exactly one of 'frames' and 'duration_ms'"},

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audio_test_util.h"
 #include "remotemedia/audio.h"
 #include "remotemedia/audio_samples.h"
 #include "remotemedia/executor.h"
@@ -23,57 +24,17 @@
 namespace remotemedia {
 namespace {
 
+using audio_test::audio_shape;
+using audio_test::audio_value;
+using audio_test::frames_of;
+using audio_test::make_node;
+using audio_test::one_node;
+using audio_test::stream;
+
 constexpr double kPi = 3.14159265358979323846;
 
-std::unique_ptr<Node> make_node(const std::string& params_json) {
-  const NodeTypeInfo* info = Registry::global().find("AudioResample");
-  EXPECT_NE(info, nullptr);
-  Result<Value> params = Registry::check_params(*info, parse_json(params_json).value(), "$.params");
-  EXPECT_TRUE(params.ok()) << params.status().to_string();
-  Result<std::unique_ptr<Node>> node = info->factory(*params);
-  EXPECT_TRUE(node.ok()) << node.status().to_string();
-  return std::move(node).value();
-}
-
 std::unique_ptr<Node> resampler(int rate, const char* quality = "high") {
-  return make_node(R"({"sample_rate": )" + std::to_string(rate) + R"(, "quality": ")" + quality + "\"}");
-}
-
-// Every item, then flush; the outputs in order.
-std::vector<Value> stream(Node& node, const std::vector<Value>& items) {
-  std::vector<Value> out;
-  VectorEmitter emit(out);
-  for (const Value& v : items) {
-    Status s = node.process(v, emit);
-    EXPECT_TRUE(s.ok()) << s.to_string();
-  }
-  Status s = node.flush(emit);
-  EXPECT_TRUE(s.ok()) << s.to_string();
-  return out;
-}
-
-Value audio(Ref<NDArray> samples, int rate, ChannelLayout layout = ChannelLayout::kInterleaved) {
-  return Value::audio(AudioBuffer::make(std::move(samples), rate, layout).value());
-}
-
-// Frames [start, start + n) of a buffer, as a new item (copied, like an item from a source).
-Value slice(const AudioBuffer& a, int64_t start, int64_t n) {
-  const NDArray& s = *a.samples();
-  const size_t bytes = dtype_size(s.dtype());
-  std::vector<int64_t> shape = s.shape();
-  const bool planar = s.ndim() == 2 && a.layout() == ChannelLayout::kPlanar;
-  shape[planar ? 1 : 0] = n;
-  Ref<NDArray> out = NDArray::allocate(s.dtype(), shape);
-  const auto* src = static_cast<const unsigned char*>(s.data());
-  auto* dst = static_cast<unsigned char*>(out->mutable_data());
-  if (planar) {
-    for (int64_t c = 0; c < a.channels(); ++c) {
-      std::memcpy(dst + c * n * bytes, src + (c * a.frames() + start) * bytes, n * bytes);
-    }
-  } else {
-    std::memcpy(dst, src + start * a.channels() * bytes, n * a.channels() * bytes);
-  }
-  return audio(out, a.sample_rate(), a.layout());
+  return make_node("AudioResample", R"({"sample_rate": )" + std::to_string(rate) + R"(, "quality": ")" + quality + "\"}");
 }
 
 // The outputs joined along frames (all of one form), as float64 interleaved [frames][channels].
@@ -120,13 +81,10 @@ Ref<NDArray> sine(double freq, double amp, int rate, int64_t frames) {
 
 // Random samples of a type, shape and layout, in about [-1, 1) scale (ints at ~full scale).
 Value noise(std::mt19937_64& rng, DType dtype, int rate, int channels, bool planar, int64_t frames) {
-  std::vector<int64_t> shape = channels == 1 ? std::vector<int64_t>{frames}
-                               : planar      ? std::vector<int64_t>{channels, frames}
-                                             : std::vector<int64_t>{frames, channels};
-  Ref<NDArray> f = NDArray::allocate(DType::kFloat64, shape);
+  Ref<NDArray> f = NDArray::allocate(DType::kFloat64, audio_shape(frames, channels, planar));
   std::uniform_real_distribution<double> u(-0.9, 0.9);
   for (int64_t i = 0; i < f->size(); ++i) f->mutable_data_as<double>()[i] = u(rng);
-  return audio(convert_samples(f, dtype), rate, planar ? ChannelLayout::kPlanar : ChannelLayout::kInterleaved);
+  return audio_value(convert_samples(f, dtype), rate, planar ? ChannelLayout::kPlanar : ChannelLayout::kInterleaved);
 }
 
 TEST(AudioResample, SineKeepsItsFrequencyAndAmplitude) {
@@ -143,7 +101,7 @@ TEST(AudioResample, SineKeepsItsFrequencyAndAmplitude) {
     Ref<NDArray> x = sine(1000.0, 0.5, c.in, c.in);  // one second
     std::vector<Value> items;
     Ref<AudioBuffer> whole = AudioBuffer::make(x, c.in).value();
-    for (int64_t i = 0; i < c.in; i += c.in / 50) items.push_back(slice(*whole, i, std::min<int64_t>(c.in / 50, c.in - i)));
+    for (int64_t i = 0; i < c.in; i += c.in / 50) items.push_back(frames_of(*whole, i, std::min<int64_t>(c.in / 50, c.in - i)));
     Joined y = join(stream(*node, items));
     ASSERT_EQ(y.frames, c.out);
     double worst = 0, peak = 0;
@@ -161,7 +119,7 @@ TEST(AudioResample, RemovesWhatTheNewRateCannotCarry) {
   // 10 kHz is above 16 kHz's Nyquist frequency: the filter removes it (aliasing would leave a
   // 6 kHz tone at the full level).
   auto node = resampler(16000);
-  Joined y = join(stream(*node, {audio(sine(10000.0, 0.5, 48000, 48000), 48000)}));
+  Joined y = join(stream(*node, {audio_value(sine(10000.0, 0.5, 48000, 48000), 48000)}));
   double peak = 0;
   for (int64_t k = 1600; k < 14400; ++k) peak = std::max(peak, std::fabs(y.samples[k]));
   EXPECT_LT(peak, 1e-4);
@@ -195,10 +153,10 @@ TEST(AudioResample, ChunkingDoesNotChangeTheOutput) {
         EXPECT_EQ(reference.size(), 2u);  // the item's output, then the flushed tail
         // 20 ms chunks, then random sizes with empty items among them.
         std::vector<Value> chunks20, random;
-        for (int64_t i = 0; i < 24000; i += 960) chunks20.push_back(slice(w, i, std::min<int64_t>(960, 24000 - i)));
+        for (int64_t i = 0; i < 24000; i += 960) chunks20.push_back(frames_of(w, i, std::min<int64_t>(960, 24000 - i)));
         for (int64_t i = 0; i < 24000;) {
           const int64_t n = std::min<int64_t>(std::uniform_int_distribution<int64_t>(0, 3000)(rng), 24000 - i);
-          random.push_back(slice(w, i, n));
+          random.push_back(frames_of(w, i, n));
           i += n;
         }
         std::vector<Value> a = stream(*resampler(16000), chunks20);
@@ -327,12 +285,7 @@ TEST(AudioResample, ErrorsNameTheNodeAndItemInAPipeline) {
 }
 
 TEST(AudioResample, ParametersAreChecked) {
-  auto compile = [](const std::string& params) {
-    Manifest m = parse_manifest(R"({"version": "v1", "nodes": [{"id": "rs", "node_type": "AudioResampleNode", "params": )" +
-                                params + "}]}")
-                     .value();
-    return Graph::compile(m, Registry::global());
-  };
+  auto compile = [](const std::string& params) { return one_node("AudioResampleNode", params); };
   struct Case { const char* params; const char* path; };
   for (const Case& c : {Case{R"({})", "$.nodes[0].params"},
                         Case{R"({"sample_rate": 0})", "$.nodes[0].params.sample_rate"},
