@@ -6,7 +6,6 @@ while the stream goes on (bounded memory); errors of the same class, message, no
 from __future__ import annotations
 
 import math
-import zlib
 
 import numpy as np
 import pytest
@@ -16,14 +15,9 @@ pytest.importorskip("remotemedia._runtime")
 from remotemedia import Audio, Pipeline, errors  # noqa: E402
 from remotemedia.nodes import AudioLevelNode, EnergyVADNode  # noqa: E402
 
-from test_audio_basic import RUNTIMES, assert_same, both, both_param_error, random_audio  # noqa: E402
+from audio_signals import DTYPES, RUNTIMES, assert_same, both, both_param_error, random_audio, seed  # noqa: E402
 
-DTYPES = ("int16", "int32", "float32", "float64")
 SHAPES = [(1, "interleaved"), (2, "interleaved"), (2, "planar"), (3, "planar")]
-
-
-def seed(*parts) -> int:
-    return zlib.crc32(repr(parts).encode())
 
 
 def chunk(a: Audio, sizes) -> list[Audio]:

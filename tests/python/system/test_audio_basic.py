@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import zlib
 
 import numpy as np
 import pytest
@@ -17,93 +16,8 @@ pytest.importorskip("remotemedia._runtime")
 from remotemedia import Audio, Pipeline, errors  # noqa: E402
 from remotemedia.nodes import AudioFormatNode, AudioGainNode, AudioNormalizeNode  # noqa: E402
 
-RUNTIMES = ("python", "native")
-DTYPES = ("int16", "int32", "float32", "float64")
-INT_RANGE = {"int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
-
-
-# --------------------------------------------------------------------------------- helpers
-
-
-def seed(*parts) -> int:
-    return zlib.crc32(repr(parts).encode())
-
-
-def random_audio(rng, dtype, channels, layout, frames, rate=16000, specials=True, one_d=None):
-    """Random samples: full-range integers (extremes included), floats that also go past full
-    scale and (with ``specials``) hold NaN, inf and -0.0."""
-    if dtype in INT_RANGE:
-        lo, hi = INT_RANGE[dtype]
-        x = rng.integers(lo, hi, size=(frames, channels), endpoint=True, dtype=dtype)
-        if x.size:
-            x.flat[rng.integers(0, x.size, 3)] = rng.choice([lo, hi, 0, -1, 1], 3)
-    else:
-        x = (rng.standard_normal((frames, channels)) * rng.choice([0.01, 0.3, 1.5])).astype(dtype)
-        if specials and x.size > 4:
-            x.flat[rng.integers(0, x.size, 4)] = [np.nan, np.inf, -np.inf, -0.0]
-    if channels == 1 and (one_d if one_d is not None else rng.random() < 0.7):
-        return Audio(np.ascontiguousarray(x[:, 0]), rate)
-    if layout == "planar":
-        return Audio(np.ascontiguousarray(x.T), rate, "planar")
-    return Audio(x, rate)
-
-
-def assert_same(a, b):
-    """Equal bit for bit: Audio by rate, layout, dtype, shape and bytes; floats by their bits."""
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, Audio):
-        assert (a.sample_rate, a.layout, a.samples.dtype, a.samples.shape) == (
-            b.sample_rate, b.layout, b.samples.dtype, b.samples.shape), (a, b)
-        assert np.ascontiguousarray(a.samples).tobytes() == np.ascontiguousarray(b.samples).tobytes(), (a, b)
-    elif isinstance(a, dict):
-        assert list(a) == list(b)
-        for k in a:
-            assert_same(a[k], b[k])
-    elif isinstance(a, list):
-        assert len(a) == len(b), (a, b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, float):
-        assert np.float64(a).tobytes() == np.float64(b).tobytes(), (a, b)
-    else:
-        assert a == b
-
-
-def both(make, items):
-    """Runs a one-node pipeline on both executors; the outputs must be the same bit for
-    bit, or both fail with the same class, message, node and item. Returns ("ok", outputs) or
-    ("error", exception)."""
-    results = []
-    pipeline = Pipeline([make()])
-    for runtime in RUNTIMES:
-        try:
-            results.append(("ok", pipeline.run_sync(list(items), runtime=runtime)))
-        except errors.RemoteMediaError as exc:
-            results.append(("error", exc))
-    (pk, pv), (nk, nv) = results
-    assert pk == nk, results
-    if pk == "error":
-        assert type(pv) is type(nv) and str(pv) == str(nv), results
-        assert (pv.node_type, pv.item_index) == (nv.node_type, nv.item_index), results
-    else:
-        assert_same(pv, nv)
-    return results[1]
-
-
-def both_param_error(node_type, params):
-    """The same InvalidParameterError (message and path) from the Python constructor's check, the
-    Python manifest parser and the native one."""
-    from remotemedia import _runtime
-
-    manifest = json.dumps({"version": "v1", "nodes": [{"id": "n", "node_type": node_type, "params": params}]})
-    found = []
-    for parse in (Pipeline.from_manifest, _runtime.validate):
-        with pytest.raises(errors.InvalidParameterError) as info:
-            parse(manifest)
-        found.append((info.value.path, info.value.message))
-    assert found[0] == found[1], found
-    return found[0]
-
+from audio_signals import DTYPES, INT_RANGE, RUNTIMES, assert_same, both, both_param_error  # noqa: E402
+from audio_signals import random_audio, seed  # noqa: E402
 
 SHAPES = [(1, "interleaved"), (2, "interleaved"), (2, "planar"), (3, "interleaved"), (3, "planar")]
 

@@ -20,13 +20,13 @@ from remotemedia.audio import AudioFileError, AudioFileInfo, info, read, read_ch
 from remotemedia.core.audio import convert_samples  # noqa: E402
 from remotemedia.nodes import AudioFileSinkNode, AudioFileSourceNode, PassThroughNode  # noqa: E402
 
-RUNTIMES = ("python", "native")
+from audio_signals import DTYPES, RUNTIMES  # noqa: E402
+
 # The largest difference allowed between the two runtimes' Ogg Vorbis decodes (docs/AUDIO.md).
 OGG_TOLERANCE = 1e-5
 # (file name, subtype): the files the differential tests write.
 FORMATS = [("a.wav", "PCM_16"), ("b.wav", "PCM_24"), ("c.wav", "FLOAT"), ("d.wav", "PCM_32"), ("e.wav", "DOUBLE"),
            ("f.wav", "PCM_U8"), ("g.flac", "PCM_16"), ("h.flac", "PCM_24"), ("i.ogg", "VORBIS")]
-DTYPES = ("int16", "int32", "float32", "float64")
 
 
 def signal(frames: int, channels: int, seed: int, rate: int = 16000) -> np.ndarray:

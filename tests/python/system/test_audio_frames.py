@@ -5,9 +5,6 @@ and parameter checks with the same errors on both."""
 
 from __future__ import annotations
 
-import json
-import zlib
-
 import numpy as np
 import pytest
 
@@ -17,60 +14,25 @@ from remotemedia import Audio, Pipeline, errors  # noqa: E402
 from remotemedia.core.audio import convert_samples  # noqa: E402
 from remotemedia.nodes import AudioChunkerNode  # noqa: E402
 
-RUNTIMES = ("python", "native")
-DTYPES = ("int16", "int32", "float32", "float64")
+from audio_signals import DTYPES, RUNTIMES, as_audio, both_param_error, node_error  # noqa: E402
+from audio_signals import random_sizes, run_both, seed, split  # noqa: E402
+
 FORMS = ((1, "interleaved"), (2, "interleaved"), (3, "planar"), (2, "planar"))
 
 
 def signal(rng, dtype: str, channels: int, layout: str, frames: int, rate: int = 16000) -> Audio:
-    samples = convert_samples(rng.uniform(-1, 1, (frames, channels)), dtype)
-    if channels == 1:
-        samples = samples[:, 0].copy()
-    elif layout == "planar":
-        samples = np.ascontiguousarray(samples.T)
-    return Audio(samples, rate, layout)
-
-
-def split(audio: Audio, sizes) -> list[Audio]:
-    out, pos = [], 0
-    planar = audio.samples.ndim == 2 and audio.layout == "planar"
-    for n in list(sizes) + [audio.frames]:
-        n = min(n, audio.frames - pos)
-        part = audio.samples[:, pos:pos + n] if planar else audio.samples[pos:pos + n]
-        out.append(Audio(np.ascontiguousarray(part), audio.sample_rate, audio.layout))
-        pos += n
-        if pos >= audio.frames:
-            break
-    return out
-
-
-def random_sizes(rng, total: int, top: int) -> list[int]:
-    sizes, pos = [], 0
-    while pos < total:
-        n = int(rng.integers(0, top))
-        sizes.append(n)
-        pos += n
-    return sizes
+    return as_audio(convert_samples(rng.uniform(-1, 1, (frames, channels)), dtype), rate, layout)
 
 
 def chunker(**params) -> Pipeline:
     return Pipeline([AudioChunkerNode(name="ch", **params)])
 
 
-def run_both(pipeline: Pipeline, items: list) -> list[Audio]:
-    python = pipeline.run_sync(items, runtime="python")
-    native = pipeline.run_sync(items, runtime="native")
-    assert len(python) == len(native)
-    for p, n in zip(python, native):
-        assert type(p) is Audio and type(n) is Audio and p == n, (p, n)
-    return native
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("channels,layout", FORMS)
 @pytest.mark.parametrize("pad", [False, True])
 def test_random_chunkings_give_the_same_chunks_on_both(dtype, channels, layout, pad):
-    rng = np.random.default_rng(zlib.crc32(repr((dtype, channels, layout, pad)).encode()))
+    rng = np.random.default_rng(seed(dtype, channels, layout, pad))
     audio = signal(rng, dtype, channels, layout, 5000)
     whole = run_both(chunker(frames=320, pad=pad), [audio])
     assert [a.frames for a in whole] == [320] * 15 + [320 if pad else 200]
@@ -128,12 +90,6 @@ def test_a_session_streams_what_a_run_returns(runtime):
 # ------------------------------------------------------------------------------- errors
 
 
-def _error(pipeline: Pipeline, items: list, runtime: str) -> BaseException:
-    with pytest.raises(errors.NodeError) as info:
-        pipeline.run_sync(items, runtime=runtime)
-    return info.value
-
-
 FIRST = Audio(np.zeros((10, 2), np.float32), 16000)
 
 
@@ -148,7 +104,7 @@ FIRST = Audio(np.zeros((10, 2), np.float32), 16000)
      "layout changed from interleaved to planar"),
 ])
 def test_errors_name_the_node_and_item(runtime, bad, cls, message):
-    exc = _error(chunker(frames=4), [FIRST, bad], runtime)
+    exc = node_error(chunker(frames=4), [FIRST, bad], runtime)
     assert type(exc) is cls
     assert (exc.node_id, exc.node_type, exc.item_index, exc.message) == ("ch", "AudioChunkerNode", 1, message)
 
@@ -156,9 +112,9 @@ def test_errors_name_the_node_and_item(runtime, bad, cls, message):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_mono_shapes_do_not_mix_and_a_tiny_duration_is_an_error(runtime):
     mono = Audio(np.zeros(10, np.float32), 16000)
-    exc = _error(chunker(frames=4), [mono, Audio(np.zeros((10, 1), np.float32), 16000)], runtime)
+    exc = node_error(chunker(frames=4), [mono, Audio(np.zeros((10, 1), np.float32), 16000)], runtime)
     assert exc.message == "layout changed from 1-D mono to interleaved"
-    exc = _error(chunker(duration_ms=0.4), [Audio(np.zeros(10, np.float32), 1000)], runtime)
+    exc = node_error(chunker(duration_ms=0.4), [Audio(np.zeros(10, np.float32), 1000)], runtime)
     assert type(exc) is errors.NodeValueError and exc.item_index == 0
     assert exc.message == "duration_ms 0.4 at 1000 Hz is less than one frame"
 
@@ -175,17 +131,9 @@ def test_mono_shapes_do_not_mix_and_a_tiny_duration_is_an_error(runtime):
     ({"frames": 2, "pad": 1}, "$.nodes[0].params.pad", None),
 ])
 def test_bad_params_fail_alike_on_both_parsers(params, path, message):
-    from remotemedia import _runtime
-
-    manifest = json.dumps({"version": "v1", "nodes": [{"id": "ch", "node_type": "AudioChunker", "params": params}]})
-    messages = []
-    for parse in (Pipeline.from_manifest, _runtime.validate):
-        with pytest.raises(errors.InvalidParameterError) as info:
-            parse(manifest)
-        assert info.value.path == path
-        messages.append(info.value.message)
-    assert messages[0] == messages[1]
+    found_path, found_message = both_param_error("AudioChunker", params)
+    assert found_path == path
     if message is not None:
-        assert messages[0] == message
+        assert found_message == message
     with pytest.raises(errors.InvalidParameterError):
         AudioChunkerNode(name="ch", **params)

@@ -5,8 +5,6 @@ length rule; the stream rules and parameter checks with the same errors on both.
 
 from __future__ import annotations
 
-import json
-import zlib
 from fractions import Fraction
 
 import numpy as np
@@ -19,8 +17,9 @@ from remotemedia import Audio, Pipeline, errors  # noqa: E402
 from remotemedia.core.audio import convert_samples  # noqa: E402
 from remotemedia.nodes import AudioResampleNode  # noqa: E402
 
-RUNTIMES = ("python", "native")
-DTYPES = ("int16", "int32", "float32", "float64")
+from audio_signals import DTYPES, RUNTIMES, as_audio, both_param_error, node_error  # noqa: E402
+from audio_signals import random_sizes, run_both, seed, split  # noqa: E402
+
 FORMS = ((1, "interleaved"), (2, "interleaved"), (3, "planar"))  # (channels, layout); 1 is a 1-D array
 RECIPES = {"quick": "QQ", "low": "LQ", "medium": "MQ", "high": "HQ", "very_high": "VHQ"}
 
@@ -29,35 +28,7 @@ def signal(rng, dtype: str, channels: int, layout: str, frames: int, rate: int) 
     """Noise at about -6 dBFS with a few samples at full scale (integers clip on the way back)."""
     x = rng.uniform(-0.5, 0.5, (frames, channels))
     x[rng.integers(0, frames, 4)] = 0.999  # the filter overshoots these: integers clip
-    samples = convert_samples(x, dtype)
-    if channels == 1:
-        samples = samples[:, 0].copy()
-    elif layout == "planar":
-        samples = np.ascontiguousarray(samples.T)
-    return Audio(samples, rate, layout)
-
-
-def split(audio: Audio, sizes) -> list[Audio]:
-    """The audio cut into consecutive items of the given sizes (the last takes the rest)."""
-    out, pos = [], 0
-    planar = audio.samples.ndim == 2 and audio.layout == "planar"
-    for n in list(sizes) + [audio.frames]:
-        n = min(n, audio.frames - pos)
-        part = audio.samples[:, pos:pos + n] if planar else audio.samples[pos:pos + n]
-        out.append(Audio(np.ascontiguousarray(part), audio.sample_rate, audio.layout))
-        pos += n
-        if pos >= audio.frames:
-            break
-    return out
-
-
-def random_sizes(rng, total: int, top: int) -> list[int]:
-    sizes, pos = [], 0
-    while pos < total:
-        n = int(rng.integers(0, top))  # empty items included
-        sizes.append(n)
-        pos += n
-    return sizes
+    return as_audio(convert_samples(x, dtype), rate, layout)
 
 
 def joined(outputs: list[Audio]) -> np.ndarray:
@@ -65,17 +36,6 @@ def joined(outputs: list[Audio]) -> np.ndarray:
     if not outputs:
         return np.zeros((0, 0))
     return np.concatenate([a.interleaved() for a in outputs])
-
-
-def run_both(pipeline: Pipeline, items: list) -> list[Audio]:
-    """Runs on both executors, asserts the outputs are equal item by item; returns them."""
-    python = pipeline.run_sync(items, runtime="python")
-    native = pipeline.run_sync(items, runtime="native")
-    assert len(python) == len(native)
-    for p, n in zip(python, native):
-        assert type(p) is Audio and type(n) is Audio
-        assert p == n, (p, n)  # rate, layout, dtype, shape and every sample
-    return native
 
 
 def resampler(rate: int, quality: str = "high") -> Pipeline:
@@ -90,7 +50,7 @@ def resampler(rate: int, quality: str = "high") -> Pipeline:
 @pytest.mark.parametrize("rates", [(48000, 16000), (44100, 48000), (16000, 22050)])
 @pytest.mark.parametrize("quality", ["quick", "high", "very_high"])
 def test_native_equals_the_python_executor_item_by_item(dtype, channels, layout, rates, quality):
-    rng = np.random.default_rng(zlib.crc32(repr((dtype, channels, rates, quality)).encode()))
+    rng = np.random.default_rng(seed(dtype, channels, rates, quality))
     audio = signal(rng, dtype, channels, layout, 12000, rates[0])
     items = split(audio, random_sizes(rng, 12000, 1500))
     outputs = run_both(resampler(rates[1], quality), items)
@@ -207,12 +167,6 @@ def test_empty_and_no_input_emit_nothing(runtime):
 # ------------------------------------------------------------------------------- errors
 
 
-def _error(pipeline: Pipeline, items: list, runtime: str) -> BaseException:
-    with pytest.raises(errors.NodeError) as info:
-        pipeline.run_sync(items, runtime=runtime)
-    return info.value
-
-
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("bad,cls,message", [
     (5, errors.NodeTypeError, "expects audio, got int"),
@@ -222,7 +176,7 @@ def _error(pipeline: Pipeline, items: list, runtime: str) -> BaseException:
 ])
 def test_errors_name_the_node_and_item(runtime, bad, cls, message):
     first = Audio(np.zeros(960, np.float32), 48000)
-    exc = _error(resampler(16000), [first, first, bad], runtime)
+    exc = node_error(resampler(16000), [first, first, bad], runtime)
     assert type(exc) is cls
     assert (exc.node_id, exc.node_type, exc.item_index, exc.message) == ("rs", "AudioResampleNode", 2, message)
 
@@ -230,7 +184,7 @@ def test_errors_name_the_node_and_item(runtime, bad, cls, message):
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_stream_rules_hold_when_passing_through(runtime):
     a = Audio(np.zeros(10, np.float32), 16000)
-    exc = _error(resampler(16000), [a, Audio(np.zeros(10, np.float32), 8000)], runtime)
+    exc = node_error(resampler(16000), [a, Audio(np.zeros(10, np.float32), 8000)], runtime)
     assert type(exc) is errors.NodeValueError and exc.item_index == 1
 
 
@@ -243,15 +197,6 @@ def test_stream_rules_hold_when_passing_through(runtime):
     ({"sample_rate": 16000, "dither": True}, "$.nodes[0].params.dither"),
 ])
 def test_bad_params_fail_alike_on_both_parsers(params, path):
-    from remotemedia import _runtime
-
-    manifest = json.dumps({"version": "v1", "nodes": [{"id": "rs", "node_type": "AudioResample", "params": params}]})
-    messages = []
-    for parse in (Pipeline.from_manifest, _runtime.validate):
-        with pytest.raises(errors.InvalidParameterError) as info:
-            parse(manifest)
-        assert info.value.path == path
-        messages.append(info.value.message)
-    assert messages[0] == messages[1]
+    assert both_param_error("AudioResample", params)[0] == path
     with pytest.raises(errors.InvalidParameterError):
         AudioResampleNode(name="rs", **params)
