@@ -11,24 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from remotemedia.core.audio import Audio
+from remotemedia.core.expression import _type_name as _value_type_name
 from remotemedia.errors import NodeTypeError, NodeValueError
 
 
 def type_name(item: Any) -> str:
-    """An item's type as the native runtime names it in messages (Value::type_name)."""
-    if item is None:
-        return "NoneType"
-    t = type(item)
-    if t is Audio:
-        return "audio"
-    if t is np.ndarray:
-        return f"ndarray[{item.dtype}]"
-    if isinstance(item, np.generic):
-        return f"numpy.{item.dtype}"
-    return t.__name__
+    """An item's type as the native runtime names it in messages (Value::type_name): the
+    expression language's names ("ndarray[float32]", "numpy.int64", "NoneType", "str", ...), and
+    "audio" for an Audio."""
+    return "audio" if type(item) is Audio else _value_type_name(item)
 
 
 def expect_audio(item: Any) -> Audio:
