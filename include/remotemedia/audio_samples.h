@@ -85,7 +85,8 @@ inline double rms_from_sum(double sum, int64_t n) {
 
 // The levels of docs/AUDIO.md ("Reductions") over every sample in storage order, scaled to
 // [-1, 1); 0 for no samples. RMS: sqrt(sum(x * x) / n) in numpy's order. Peak: max |x|, exact
-// (-32768 in int16 is 1.0); NaN when a sample is NaN, as np.max.
+// (-32768 in int16 is 1.0); NaN when a sample is NaN, as np.max. The numpy twins are rms_level and
+// peak_level in remotemedia/nodes/audio_basic.py.
 double rms_level(const NDArray& samples);
 double peak_level(const NDArray& samples);
 
