@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from remotemedia.core.audio import Audio
 from remotemedia.core.params import INT64_MAX, INT64_MIN
 from remotemedia.errors import (
     InvalidParameterError,
@@ -498,6 +499,8 @@ def _type_name(v: Any) -> str:
     t = type(v)
     if v is None:
         return "NoneType"
+    if t is Audio:  # the native runtime's name for its audio values (Value::type_name)
+        return "audio"
     if t is np.ndarray:
         return f"ndarray[{v.dtype}]"
     if isinstance(v, np.generic):

@@ -20,7 +20,7 @@ def type_name(item: Any) -> str:
     """An item's type as the native runtime names it in messages (Value::type_name): the
     expression language's names ("ndarray[float32]", "numpy.int64", "NoneType", "str", ...), and
     "audio" for an Audio."""
-    return "audio" if type(item) is Audio else _value_type_name(item)
+    return _value_type_name(item)
 
 
 def expect_audio(item: Any) -> Audio:

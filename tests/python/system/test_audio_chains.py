@@ -14,6 +14,7 @@ import pytest
 from remotemedia import Audio, Pipeline, errors
 from remotemedia.core.audio import convert_samples
 from remotemedia.nodes import (
+    MapNode,
     AudioChunkerNode,
     AudioFormatNode,
     AudioGainNode,
@@ -192,3 +193,16 @@ def test_a_wrong_item_deep_in_an_audio_stream_names_node_and_item(runtime):
         pipeline.run_sync(items, runtime=runtime)
     assert info.value.node_id == "gain" and info.value.item_index == 3
     assert "int" in str(info.value)
+
+
+@pytest.mark.parametrize("expression", ["item", "not item", "item == item", "item != 1", "item + 1", "-item",
+                                        "len(item)", "item[0]", "item.sample_rate"])
+def test_expressions_on_audio_items_agree(expression):
+    items = [Audio(np.zeros(4, np.float32), 8000), Audio(np.zeros(0, np.int16), 8000)]
+    outcomes = []
+    for runtime in ("native", "python"):
+        try:
+            outcomes.append(Pipeline([MapNode(name="m", expression=expression)]).run_sync(items, runtime=runtime))
+        except errors.RemoteMediaError as exc:
+            outcomes.append((type(exc), str(exc)))
+    assert outcomes[0] == outcomes[1]
