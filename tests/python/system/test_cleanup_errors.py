@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from error_chains import context_chain, describe
 
 from remotemedia import Node, Pipeline, _native
 from remotemedia.nodes import BufferNode, MapNode, PassThroughNode, RouterNode
@@ -109,20 +110,6 @@ CASES = {
         [1]),
     "a graph (no chain): a node fails, then two cleanups": (lambda: graph(), [1, 4, 2]),
 }
-
-
-def describe(exc):
-    """What must match between the runtimes: class, message, node, item, notes."""
-    return (type(exc), str(exc), getattr(exc, "node_id", None), getattr(exc, "item_index", None),
-            getattr(exc, "__notes__", None))
-
-
-def context_chain(exc):
-    chain = []
-    while exc is not None and len(chain) < 10:
-        chain.append(describe(exc))
-        exc = exc.__context__
-    return chain
 
 
 def run_error(make, items, runtime, *, use_async=False):

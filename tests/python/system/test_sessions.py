@@ -13,6 +13,7 @@ import tracemalloc
 import weakref
 
 import pytest
+from error_chains import context_chain, describe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -1069,20 +1070,6 @@ CLEANUP_CASES = {
                           MapNode(name="m", expression="1 / (len(item) - 1)")]),
         [1, 2, 3], [1.0]),
 }
-
-
-def describe(exc):
-    """What must match between the engines and run(): class, message, node, item, notes."""
-    return (type(exc), str(exc), getattr(exc, "node_id", None), getattr(exc, "item_index", None),
-            getattr(exc, "__notes__", None))
-
-
-def context_chain(exc):
-    chain = []
-    while exc is not None and len(chain) < 10:
-        chain.append(describe(exc))
-        exc = exc.__context__
-    return chain
 
 
 def run_error(make, items, runtime):

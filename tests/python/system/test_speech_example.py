@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from word_accuracy import word_accuracy as _word_accuracy
 
 pytest.importorskip("remotemedia._runtime")
 pytest.importorskip("onnxruntime")
@@ -100,19 +101,8 @@ MIN_MOONSHINE_ACCURACY = 0.88
 
 
 def word_accuracy(texts: list[str]) -> float:
-    """1 - word error rate over the sentences (case, punctuation and hyphens ignored)."""
-    errors = total = 0
-    for true, text in zip(TRUTH, texts, strict=True):
-        a = re.findall(r"[a-z']+", true["text"].lower().replace("-", " "))
-        b = re.findall(r"[a-z']+", text.lower().replace("-", " "))
-        row = list(range(len(b) + 1))
-        for i in range(1, len(a) + 1):
-            diagonal, row[0] = row[0], i
-            for j in range(1, len(b) + 1):
-                diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]))
-        errors += row[-1]
-        total += len(a)
-    return 1 - errors / total
+    """1 - word error rate of the transcripts against the sample's sentences."""
+    return _word_accuracy([s["text"] for s in TRUTH], texts)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("moonshine_cpp") is None, reason="needs moonshine-cpp")
