@@ -1,8 +1,14 @@
 #include "python/native_session.h"
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <vector>
 
@@ -20,13 +26,31 @@ using namespace nb::literals;
 
 namespace {
 
-// The Python callable a session calls when it has news. Shared with the C++ session's notify
-// hook, which may fire on any thread, even after the NativeSession is gone: then it does nothing.
+// What a session does when it has news: counts a generation and wakes the threads waiting for one
+// (wait_change, with the GIL released: the synchronous engine waits there, so news costs it no
+// Python call), then calls the Python callable, if one is set (the asyncio engine's). Shared with
+// the C++ session's notify hook, which may fire on any thread, even after the NativeSession is
+// gone: then it only counts.
 struct NotifyTarget {
   std::mutex mutex;
-  PyObject* fn = nullptr;  // a strong reference, changed with the GIL held
+  std::condition_variable changed;
+  uint64_t generation = 0;  // under mutex
+  PyObject* fn = nullptr;   // a strong reference, changed with the GIL held
+
+  void bump() {
+    {
+      std::lock_guard lock(mutex);
+      ++generation;
+    }
+    changed.notify_all();
+  }
 
   void call() {
+    bump();
+    {
+      std::lock_guard lock(mutex);
+      if (fn == nullptr) return;  // nothing to call: no need for the GIL
+    }
     if (shutting_down() || !Py_IsInitialized()) return;
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject* target = nullptr;
@@ -42,6 +66,17 @@ struct NotifyTarget {
       Py_DECREF(target);
     }
     PyGILState_Release(gil);
+  }
+
+  uint64_t current() {
+    std::lock_guard lock(mutex);
+    return generation;
+  }
+
+  // Called without the GIL.
+  void wait_change(uint64_t since, double timeout_s) {
+    std::unique_lock lock(mutex);
+    changed.wait_for(lock, std::chrono::duration<double>(timeout_s), [&] { return generation != since; });
   }
 };
 
@@ -87,6 +122,45 @@ class NativeSession {
     if (r == Session::PushResult::kClosed) raise_closed();
     return r == Session::PushResult::kAccepted;
   }
+
+  // push(), then the outputs ready (as pop() would give them, up to the first that is not an
+  // item): None when the session is full (nothing was taken), else a list, perhaps empty. One call
+  // per item for a caller that reads as it sends; an error or the end stays for pop() to report,
+  // after these outputs.
+  nb::object push_ready(nb::handle item) {
+    if (!push(item)) return nb::none();
+    nb::list ready;
+    Session& session = live();
+    Value v;
+    while (session.try_pop(&v) == Session::PopResult::kItem) ready.append(to_python(v));
+    return ready;
+  }
+
+  uint64_t generation() const { return target_->current(); }
+
+  // Waits, with the GIL released, until generation() is no longer `since` (or `timeout` seconds
+  // pass; None: no limit). Any thread; also after the session is over (wake() ends the wait).
+  // The wait goes in slices, checking for signals in between, so that Ctrl-C interrupts it as it
+  // does a Python lock's wait.
+  void wait_change(uint64_t since, std::optional<double> timeout) {
+    constexpr double kSlice = 0.05;  // seconds
+    std::shared_ptr<NotifyTarget> target = target_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout.value_or(0.0));
+    for (;;) {
+      double wait = kSlice;
+      if (timeout) wait = std::min(kSlice, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+      {
+        nb::gil_scoped_release release;
+        target->wait_change(since, std::max(wait, 0.0));
+      }
+      if (target->current() != since) return;
+      if (timeout && std::chrono::steady_clock::now() >= deadline) return;
+      if (PyErr_CheckSignals() != 0) throw nb::python_error();
+    }
+  }
+
+  // Counts a generation and wakes wait_change (the Python engine's own news: release, cancel).
+  void wake() { target_->bump(); }
 
   void end() {
     RunTicket ticket;
@@ -243,6 +317,13 @@ void bind_native_session(nb::module_& m) {
                             "A compiled pipeline running on a stream (docs/SESSIONS.md).")
       .def(nb::init<nb::handle, size_t, bool>(), "compiled"_a, "capacity"_a = 64, "threaded"_a = false)
       .def("push", &NativeSession::push, "item"_a.none(), "False when the session is full (nothing was taken).")
+      .def("push_ready", &NativeSession::push_ready, "item"_a.none(),
+           "push(item), then the outputs ready as a list (up to the first pop() that is not an item); None when "
+           "full.")
+      .def("generation", &NativeSession::generation, "Counts the session's news (what set_notify's fn hears).")
+      .def("wait_change", &NativeSession::wait_change, "since"_a, "timeout"_a.none() = nb::none(),
+           "Waits (GIL released) until generation() != since, or timeout seconds.")
+      .def("wake", &NativeSession::wake, "Counts a generation: wait_change returns.")
       .def("end", &NativeSession::end)
       .def("pop", &NativeSession::pop, "(\"item\", x) | (\"empty\", None) | (\"end\", None); raises the session's error.")
       .def("cancel", &NativeSession::cancel)

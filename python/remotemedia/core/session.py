@@ -684,11 +684,12 @@ class _NativeBase:
     # A node's exception keeps the frames that were running when it was raised, and their locals:
     # no frame may hold the NativeSession in a local while calling it (only ``self``).
 
-    def _push(self, item: Any) -> bool:
+    def _push(self, item: Any, ready: bool = False) -> Any:
+        """``NativeSession.push`` (a bool), or with ``ready`` its ``push_ready`` (None or a list)."""
         if self._native is None:
             raise SessionClosedError("the session is over")
         try:
-            return self._native.push(item)
+            return self._native.push_ready(item) if ready else self._native.push(item)
         except Exception as exc:
             if self._native is None and isinstance(exc, AttributeError):  # released meanwhile
                 raise SessionClosedError("the session is over") from None
@@ -846,52 +847,35 @@ class _NativeAsyncEngine(_NativeBase):
         self._raise_unseen_error()
 
 
-class _Signal:
-    """A generation counter and a condition: ``notify`` (from any thread) counts and wakes."""
-
-    __slots__ = ("cond", "gen")
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
-        self.gen = 0
-
-    def notify(self) -> None:
-        with self.cond:
-            self.gen += 1
-            self.cond.notify_all()
-
-
 class _NativeSyncEngine(_NativeBase):
-    """The native session for synchronous callers: waits on a condition the notify callback
-    signals (a generation counter, so a signal between a try and the wait is not lost)."""
+    """The native session for synchronous callers: waits for the session's news in native code
+    (``NativeSession.wait_change``, the GIL released), with a generation counter so that news
+    between a try and the wait is not lost; the session's notify costs no Python call."""
 
     def open(self) -> None:
-        # The callback holds the signal, not the engine: the native session holds the callback,
-        # and a cycle through C++ would never be collected.
-        signal = self._signal = _Signal()
-        self._create(signal.notify)
+        self._create(None)
 
     def _wait(self, since: int, deadline: float | None) -> None:
-        signal = self._signal
-        with signal.cond:
-            if signal.gen != since:
-                return
-            if deadline is None:
-                signal.cond.wait()
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the session stayed full")
-            signal.cond.wait(remaining)
+        native = self._native
+        if native is None or native.generation() != since:
+            return  # over (whoever waits sees it), or news already
+        if deadline is None:
+            native.wait_change(since)
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the session stayed full")
+        native.wait_change(since, remaining)
 
     def generation(self) -> int:
-        return self._signal.gen
+        native = self._native
+        return -1 if native is None else native.generation()
 
     def send(self, item: Any, timeout: float | None = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self._check_send()
-            since = self._signal.gen
+            since = self.generation()
             if self._push(item):
                 return
             self._wait(since, deadline)
@@ -906,15 +890,20 @@ class _NativeSyncEngine(_NativeBase):
     def poll(self) -> tuple[str, Any]:
         return self._pop()  # a pop that makes room notifies: a waiting sender retries
 
+    def try_send_ready(self, item: Any) -> list | None:
+        """``try_send``, then the outputs ready (None, nothing sent, when the session is full):
+        one native call (``NativeSession.push_ready``)."""
+        self._check_send()
+        return self._push(item, ready=True)
+
     def wait_change(self, since: int, timeout: float | None = None) -> None:
-        signal = self._signal
-        with signal.cond:
-            if signal.gen == since:
-                signal.cond.wait(timeout)
+        native = self._native
+        if native is not None:
+            native.wait_change(since, timeout)
 
     def next(self) -> Any:
         while True:
-            since = self._signal.gen
+            since = self.generation()
             kind, value = self._pop()
             if kind == "item":
                 return value
@@ -922,12 +911,20 @@ class _NativeSyncEngine(_NativeBase):
                 raise StopIteration
             self._wait(since, None)
 
+    def _release(self) -> None:
+        native = self._native
+        super()._release()
+        if native is not None:
+            native.wake()  # after the release: a woken waiter sees the session over
+
     def _wake_all(self) -> None:
-        self._signal.notify()
+        native = self._native
+        if native is not None:
+            native.wake()
 
     def cancel(self) -> None:
         self.cancel_nowait()
-        self._signal.notify()
+        self._wake_all()
 
     def close(self) -> None:
         error_seen = self._error_seen
@@ -1193,6 +1190,9 @@ def stream_sync(
     there is room. A node's error is raised after the outputs before it."""
     with SyncSession(pipeline, runtime, capacity) as session:
         engine = session._engine
+        if engine.runtime == "native":
+            yield from _stream_native_sync(session, items)
+            return
         for item in items:
             while True:
                 since = engine.generation()
@@ -1221,3 +1221,35 @@ def stream_sync(
                 yield out
         engine.end()
         yield from session
+
+
+def _stream_native_sync(session: SyncSession, items: Iterable[Any]) -> Iterator[Any]:
+    """``stream_sync``'s loop on the native engine: one native call per item while the session
+    has room (``push_ready``: the item sent, the outputs ready returned), the same steps as the
+    general loop otherwise."""
+    engine = session._engine
+    send_ready = engine.try_send_ready
+    for item in items:
+        while True:
+            since = engine.generation()
+            try:
+                ready = send_ready(item)
+            except SessionClosedError:
+                return  # cancelled
+            except Exception:
+                if not engine.failed():
+                    raise
+                yield from session  # the outputs before the error, then the error
+                raise
+            if ready is not None:
+                break
+            kind, out = engine.poll()
+            if kind == "item":
+                yield out
+            elif kind == "end":
+                return  # cancelled
+            else:
+                engine.wait_change(since)
+        yield from ready
+    engine.end()
+    yield from session

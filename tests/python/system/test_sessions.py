@@ -9,6 +9,7 @@ import gc
 import json
 import threading
 import time
+import traceback
 import tracemalloc
 import weakref
 
@@ -1331,3 +1332,128 @@ async def test_a_cancel_before_a_failure_stands(runtime):
         assert [x async for x in s] == []
         with pytest.raises(SessionClosedError):
             await s.send(2)
+
+
+# ------------------------------------------------------- stream_sync's native fast path (push_ready)
+# On the native engine, stream_sync sends an item and takes the outputs ready in one native call
+# (NativeSession.push_ready); these check that it keeps every semantic of the general loop, on
+# both engines.
+
+
+class Counted:
+    """An iterable that counts the items taken from it."""
+
+    def __init__(self, items):
+        self.items = list(items)
+        self.taken = 0
+
+    def __iter__(self):
+        for x in self.items:
+            self.taken += 1
+            yield x
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("capacity", [1, 2, 64])
+def test_stream_sync_equals_run_at_every_capacity(runtime, capacity):
+    for name, make in PIPELINES.items():
+        expected = reference(make, ITEMS)[1]
+        assert list(make().stream_sync(ITEMS, runtime=runtime, capacity=capacity)) == expected, name
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("capacity", [1, 3])
+def test_stream_sync_reads_the_source_as_it_goes(runtime, capacity):
+    # each item gives 4 outputs; when the output of item i is yielded, at most `capacity` items
+    # past it have been taken from the source (they are held by the session, unprocessed)
+    class Four(Node):
+        def process(self, x):
+            for k in range(4):
+                yield (x, k)
+
+    source = Counted(range(200))
+    got = []
+    for x, k in Pipeline([Four("four")]).stream_sync(source, runtime=runtime, capacity=capacity):
+        assert source.taken <= x + 1 + capacity, (x, source.taken)
+        got.append((x, k))
+    assert got == [(x, k) for x in range(200) for k in range(4)]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_stream_sync_a_python_node_raising_inside(runtime):
+    # 60 // 2 + 1 == 31: FailOn (a Python node inside a native pipeline) raises on item 4
+    items = [6, 10, 5, 60, 2, 1]
+    _, prefix = reference(failing_chain, items[:4])
+    got = []
+    with pytest.raises(ValueError, match="31 is bad") as info:
+        for x in failing_chain().stream_sync(items, runtime=runtime, capacity=2):
+            got.append(x)
+    assert got == prefix  # every output before the error, nothing after it
+    assert info.value.node_id == "fail" and info.value.item_index == 4
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert any(f.name == "process" and "raise ValueError" in (f.line or "") for f in frames)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_stream_sync_an_error_on_the_last_item_and_on_the_flush(runtime):
+    got = []
+    with pytest.raises(errors.NodeZeroDivisionError) as info:
+        for x in failing_chain().stream_sync([5, 4, 0], runtime=runtime):
+            got.append(x)
+    assert got == [13, 13, 16, 16] and info.value.item_index == 2
+
+    class FlushFails(Node):
+        def process(self, x):
+            return x
+
+        def flush(self):
+            raise KeyError("at the end")
+
+    got = []
+    with pytest.raises(KeyError) as info:
+        for x in Pipeline([FlushFails("f")]).stream_sync([1, 2, 3], runtime=runtime, capacity=1):
+            got.append(x)
+    assert got == [1, 2, 3] and info.value.node_id == "f"
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_stream_sync_closed_mid_stream_cancels(runtime):
+    log = []
+    source = Counted(range(10**6))
+    gen = Pipeline([Lifecycle("a", log=log), Twice("t")]).stream_sync(source, runtime=runtime, capacity=2)
+    got = [next(gen) for _ in range(7)]
+    assert got == [0, 0, 1, 1, 2, 2, 3]
+    gen.close()
+    assert log == [("initialize", "a"), ("cleanup", "a")]
+    assert source.taken <= 4 + 2
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+@native_only
+def test_native_push_ready_and_wait_change():
+    compiled = Pipeline([Twice("t")])._compiled("native")
+    native = _module.NativeSession(compiled, 3)
+    assert native.push_ready(1) == [1, 1]
+    since = native.generation()
+    t0 = time.monotonic()
+    native.wait_change(since, 0.05)  # no news: returns after the timeout
+    assert time.monotonic() - t0 >= 0.04 and native.generation() == since
+    assert native.push(2) and native.push(3)  # held: 2, 2, 3, 3 (over capacity by one item's outputs)
+    assert native.push_ready(4) is None  # full: nothing taken
+    assert native.pop() == ("item", 2)
+    assert native.generation() >= since + 2  # each processed item is news (and room again)
+    threading.Timer(0.05, native.wake).start()
+    native.wait_change(native.generation())  # returns when woken
+    native.end()
+    assert [native.pop() for _ in range(4)] == [("item", 2), ("item", 3), ("item", 3), ("end", None)]
+    with pytest.raises(RuntimeError, match="ended"):
+        native.push_ready(5)
+
+    failing = _module.NativeSession(Pipeline([FailOn("f", bad=2)])._compiled("native"), 8)
+    assert failing.push_ready(1) == [1]
+    assert failing.push_ready(2) == []  # the error is pop's to raise
+    with pytest.raises(ValueError, match="2 is bad"):
+        failing.pop()
+    with pytest.raises(ValueError, match="2 is bad"):
+        failing.push_ready(3)
