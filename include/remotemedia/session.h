@@ -122,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
   enum class State { kRunning, kEnded, kFailed, kCancelled };
   struct Pending {
     Value item;
-    std::chrono::steady_clock::time_point pushed;
+    uint64_t pushed = 0;  // tick_clock (src/core/push_engine.h) ticks
   };
   class Observer;
 
@@ -159,7 +159,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::atomic<uint64_t> items_in_{0};
   std::atomic<uint64_t> items_out_{0};
-  Histogram latency_;
+  Histogram latency_ticks_;  // tick_clock ticks: converted when read
 };
 
 }  // namespace remotemedia

@@ -13,12 +13,12 @@ namespace remotemedia {
 class Session::Observer final : public NodeObserver {
  public:
   explicit Observer(size_t nodes) : stats_(nodes) {}
-  void processed(size_t node, uint64_t emitted, int64_t nanos, bool failed) override {
+  void processed(size_t node, uint64_t emitted, uint64_t ticks, bool failed) override {
     Stats& s = stats_[node];
     s.items_in.fetch_add(1, std::memory_order_relaxed);
     s.items_out.fetch_add(emitted, std::memory_order_relaxed);
     if (failed) s.errors.fetch_add(1, std::memory_order_relaxed);
-    s.process_ns.record(static_cast<uint64_t>(nanos < 0 ? 0 : nanos));
+    s.process_ticks.record(ticks);
   }
   // A flush takes no input item and is no process() call: its outputs and failure count alone.
   void flushed(size_t node, uint64_t emitted, bool failed) override {
@@ -29,7 +29,7 @@ class Session::Observer final : public NodeObserver {
 
   struct Stats {
     std::atomic<uint64_t> items_in{0}, items_out{0}, errors{0};
-    Histogram process_ns;
+    Histogram process_ticks;  // tick_clock ticks: converted when read
   };
   std::vector<Stats> stats_;
 };
@@ -104,7 +104,7 @@ Session::PushResult Session::try_push(Value item) {
     std::lock_guard lock(mutex_);
     if (state_ != State::kRunning || ended_) return PushResult::kClosed;
     if (held_locked() >= options_.capacity) return PushResult::kFull;
-    input_.push_back(Pending{std::move(item), std::chrono::steady_clock::now()});
+    input_.push_back(Pending{std::move(item), tick_clock::now()});
     items_in_.fetch_add(1, std::memory_order_relaxed);
     run_here = claim_locked();
   }
@@ -288,10 +288,10 @@ void Session::process_loop() {
     produced.clear();
     Status s = flush ? engine_->flush_all(produced) : engine_->push_item(std::move(next.item), produced);
     const bool failed = !s.ok();
-    const auto now = std::chrono::steady_clock::now();
-    if (!flush) {
-      const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - next.pushed).count();
-      for (size_t k = 0; k < produced.size(); ++k) latency_.record(static_cast<uint64_t>(nanos));
+    if (!flush && !produced.empty()) {
+      const uint64_t now = tick_clock::now();
+      const uint64_t ticks = now > next.pushed ? now - next.pushed : 0;
+      for (size_t k = 0; k < produced.size(); ++k) latency_ticks_.record(ticks);
     }
     items_out_.fetch_add(produced.size(), std::memory_order_relaxed);
     if (options_.on_output) {
@@ -339,10 +339,10 @@ SessionMetrics Session::metrics() const {
   }
   m.items_in = items_in_.load(std::memory_order_relaxed);
   m.items_out = items_out_.load(std::memory_order_relaxed);
-  m.latency_ns_p50 = latency_.quantile(0.50);
-  m.latency_ns_p99 = latency_.quantile(0.99);
-  m.latency_ns_p999 = latency_.quantile(0.999);
-  m.latency_count = latency_.count();
+  m.latency_ns_p50 = tick_clock::to_ns(latency_ticks_.quantile(0.50));
+  m.latency_ns_p99 = tick_clock::to_ns(latency_ticks_.quantile(0.99));
+  m.latency_ns_p999 = tick_clock::to_ns(latency_ticks_.quantile(0.999));
+  m.latency_count = latency_ticks_.count();
   for (size_t i = 0; i < graph_->nodes().size(); ++i) {
     SessionMetrics::NodeStats n;
     n.id = graph_->nodes()[i].id;
@@ -352,8 +352,8 @@ SessionMetrics Session::metrics() const {
       n.items_in = s.items_in.load(std::memory_order_relaxed);
       n.items_out = s.items_out.load(std::memory_order_relaxed);
       n.errors = s.errors.load(std::memory_order_relaxed);
-      n.process_ns_p50 = s.process_ns.quantile(0.50);
-      n.process_ns_p99 = s.process_ns.quantile(0.99);
+      n.process_ns_p50 = tick_clock::to_ns(s.process_ticks.quantile(0.50));
+      n.process_ns_p99 = tick_clock::to_ns(s.process_ticks.quantile(0.99));
     }
     m.nodes.push_back(std::move(n));
   }

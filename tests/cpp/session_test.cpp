@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/push_engine.h"
 #include "remotemedia/executor.h"
 #include "remotemedia/json.h"
 #include "remotemedia/manifest.h"
@@ -534,6 +535,62 @@ TEST(SessionStress, ManySessionsOnManyThreadsLoseNothing) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(lost.load(), 0);
+}
+
+}  // namespace
+}  // namespace remotemedia
+
+// ------------------------------------------------------------------ timings (tick_clock)
+
+namespace remotemedia {
+namespace {
+
+TEST(SessionTickClock, TicksConvertToNanoseconds) {
+  const uint64_t start = tick_clock::now();
+  const auto steady_start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(20ms);
+  const uint64_t ticks = tick_clock::now() - start;
+  const double steady_ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - steady_start).count();
+  const double ns = static_cast<double>(tick_clock::to_ns(ticks));
+  EXPECT_GE(ns, 19e6);
+  EXPECT_NEAR(ns / steady_ns, 1.0, 0.01);  // a wrong rate (e.g. ticks taken for ns) is far off
+}
+
+// Sleeps `ms` in process() and passes the item on.
+class SleepingNode final : public Node {
+ public:
+  explicit SleepingNode(int ms) : ms_(ms) {}
+  Status process(Value item, Emitter& out) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms_));
+    out.emit(std::move(item));
+    return Status::OK();
+  }
+
+ private:
+  int ms_;
+};
+
+TEST(SessionTickClock, MetricsAreInNanoseconds) {
+  ExternalNodes external;
+  external["slow"] = ExternalNode{"Sleeping", [](const Value&) -> Result<std::unique_ptr<Node>> {
+                                    return std::unique_ptr<Node>(std::make_unique<SleepingNode>(3));
+                                  }};
+  auto graph = compile(R"({"version": "v1", "nodes": [{"id": "p", "node_type": "PassThrough"},
+      {"id": "slow", "node_type": "Sleeping"}]})", &external);
+  auto s = Session::open(graph, SessionOptions{.capacity = 100});
+  ASSERT_TRUE(s.ok());
+  for (Value& v : range(5)) ASSERT_TRUE((*s)->push(std::move(v)).ok());
+  (*s)->end();
+  EXPECT_EQ(drain(**s).size(), 5u);
+  SessionMetrics m = (*s)->metrics();
+  ASSERT_EQ(m.nodes.size(), 2u);
+  for (const auto& n : m.nodes) {  // p's time includes delivering to slow
+    EXPECT_GE(n.process_ns_p50, 3'000'000u) << n.id;
+    EXPECT_LT(n.process_ns_p50, 500'000'000u) << n.id;
+  }
+  EXPECT_GE(m.latency_ns_p50, 3'000'000u);
+  EXPECT_LT(m.latency_ns_p50, 500'000'000u);
+  EXPECT_EQ(m.latency_count, 5u);
 }
 
 }  // namespace
