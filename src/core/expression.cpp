@@ -766,6 +766,12 @@ Status number_of(const Value& v, Num* out, bool* is_num) {
 
 std::string type_name(const Value& v) { return v.type_name(); }
 
+// The type name with its article, for messages ("an int", "a str"); the Python executor's _a.
+std::string a_type(const std::string& name) {
+  const bool vowel = !name.empty() && std::string_view("aeiou").find(name[0]) != std::string_view::npos;
+  return (vowel ? "an " : "a ") + name;
+}
+
 Status array_error(const char* what) {
   return TypeError(std::string(what) + " of an array is ambiguous (use a numpy scalar or an element)");
 }
@@ -952,7 +958,7 @@ Status contains(const Value& container, const Value& x, bool* out) {
         return Status::OK();
       }
       if (x.is_list() || x.is_map() || (x.is_array() && !x.as_array().numpy_scalar())) {
-        return TypeError("a " + type_name(x) + " cannot be a key of a map");
+        return TypeError(a_type(type_name(x)) + " cannot be a key of a map");
       }
       *out = false;
       return Status::OK();
@@ -1280,7 +1286,7 @@ bool type_test(Fn fn, const Value& v) {
 // ------------------------------------------------------------------------------- . and [] access
 
 Status field(const Value& v, const std::string& name, Value* out) {
-  if (!v.is_map()) return TypeError("a " + type_name(v) + " has no fields (looking up '" + name + "')");
+  if (!v.is_map()) return TypeError(a_type(type_name(v)) + " has no fields (looking up '" + name + "')");
   const Value* f = v.find(name);
   if (!f) return ValueError("no field '" + name + "'");
   *out = *f;
@@ -1291,14 +1297,14 @@ Status field(const Value& v, const std::string& name, Value* out) {
 Status sequence_index(int64_t length, const Value& i, const char* what, int64_t* out) {
   const char k = numpy_kind(i);
   if (!(i.is_int() || i.is_bool() || is_big_int(i) || k == 'i' || k == 'b')) {
-    return TypeError(std::string("a ") + what + " index must be an int, not " + type_name(i));
+    return TypeError(a_type(what) + " index must be an int, not " + type_name(i));
   }
   Num n;
   bool ok;
   RM_RETURN_IF_ERROR(number_of(i, &n, &ok));
   const int64_t pos = n.i < 0 ? n.i + length : n.i;
   if (pos < 0 || pos >= length) {
-    return ValueError("index " + std::to_string(n.i) + " out of range for a " + what + " of length " +
+    return ValueError("index " + std::to_string(n.i) + " out of range for " + a_type(what) + " of length " +
                       std::to_string(length));
   }
   *out = pos;
@@ -1330,7 +1336,7 @@ Status index(const Value& v, const Value& i, Value* out) {
     }
     default: break;
   }
-  return TypeError("a " + type_name(v) + " cannot be indexed");
+  return TypeError(a_type(type_name(v)) + " cannot be indexed");
 }
 
 }  // namespace

@@ -495,6 +495,11 @@ _ARITH_DTYPES = frozenset(np.dtype(t) for t in (np.int32, np.int64, np.float32, 
 _INT_DTYPE_BOUNDS = {np.dtype(np.int32): (-(2**31), 2**31 - 1), np.dtype(np.int64): (INT64_MIN, INT64_MAX)}
 
 
+def _a(name: str) -> str:
+    """The type name with its article, for messages ("an int", "a str"); the native runtime's a_type."""
+    return ("an " if name[:1] in ("a", "e", "i", "o", "u") else "a ") + name
+
+
 def _type_name(v: Any) -> str:
     t = type(v)
     if v is None:
@@ -638,7 +643,7 @@ def _contains(container: Any, x: Any) -> bool:
         if tx is str:
             return x in container
         if tx is list or tx is dict or tx is np.ndarray:
-            raise NodeTypeError(f"a {_type_name(x)} cannot be a key of a map")
+            raise NodeTypeError(f"{_a(_type_name(x))} cannot be a key of a map")
         return False
     raise NodeTypeError(f"'in' needs a str, list or map on the right, not {_type_name(container)}")
 
@@ -884,7 +889,7 @@ def _field(v: Any, name: str) -> Any:
             return v[name]
         except KeyError:
             raise NodeValueError(f"no field '{name}'") from None
-    raise NodeTypeError(f"a {_type_name(v)} has no fields (looking up '{name}')")
+    raise NodeTypeError(f"{_a(_type_name(v))} has no fields (looking up '{name}')")
 
 
 def _code_point_index(length: int, i: Any, what: str) -> int:
@@ -893,9 +898,9 @@ def _code_point_index(length: int, i: Any, what: str) -> int:
         n = _number(i)
         k = n + length if n < 0 else n
         if not 0 <= k < length:
-            raise NodeValueError(f"index {n} out of range for a {what} of length {length}")
+            raise NodeValueError(f"index {n} out of range for {_a(what)} of length {length}")
         return int(k)
-    raise NodeTypeError(f"a {what} index must be an int, not {_type_name(i)}")
+    raise NodeTypeError(f"{_a(what)} index must be an int, not {_type_name(i)}")
 
 
 def _index(v: Any, i: Any) -> Any:
@@ -910,7 +915,7 @@ def _index(v: Any, i: Any) -> Any:
         return _field(v, i)
     if _is_array(v):
         return v[_code_point_index(len(v), i, "array")]
-    raise NodeTypeError(f"a {_type_name(v)} cannot be indexed")
+    raise NodeTypeError(f"{_a(_type_name(v))} cannot be indexed")
 
 
 # ------------------------------------------------------------------------------------- compiler

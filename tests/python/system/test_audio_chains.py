@@ -206,3 +206,16 @@ def test_expressions_on_audio_items_agree(expression):
         except errors.RemoteMediaError as exc:
             outcomes.append((type(exc), str(exc)))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("expression, item, message", [
+    ("item[0]", Audio(np.zeros(4, np.float32), 8000), "an audio cannot be indexed"),
+    ("item[0]", 5, "an int cannot be indexed"),
+    ("item.x", 2.5, "a float has no fields (looking up 'x')"),
+    ("item[5]", np.arange(3), "index 5 out of range for an array of length 3"),
+])
+def test_type_names_take_their_article_on_both_runtimes(expression, item, message):
+    for runtime in ("native", "python"):
+        with pytest.raises(errors.NodeError) as caught:
+            Pipeline([MapNode(name="m", expression=expression)]).run_sync([item], runtime=runtime)
+        assert str(caught.value).endswith(message), (runtime, str(caught.value))
