@@ -947,7 +947,55 @@ class _NativeSyncEngine(_NativeBase):
 # ============================================================================ the public API
 
 
-class Session:
+class _SessionFront:
+    """What Session and SyncSession share: the arguments, the engine chosen at open (the Python
+    executor's or the native one), and the calls that do not wait."""
+
+    _PY_ENGINE: Any = None
+    _NATIVE_ENGINE: Any = None
+    _NOT_OPEN = ""
+
+    def __init__(
+        self, pipeline: Pipeline, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
+    ) -> None:
+        _check_arguments(runtime, capacity)
+        self._pipeline = pipeline
+        self._runtime = runtime
+        self.capacity = capacity
+        self.threaded = threaded
+        self._engine: Any = None
+
+    @property
+    def runtime(self) -> str | None:
+        """"native" or "python" once open; None before."""
+        return None if self._engine is None else self._engine.runtime
+
+    def _new_engine(self) -> Any:
+        if self._engine is not None:
+            raise RuntimeError("a session opens once")
+        compiled = self._pipeline._compiled(self._runtime)
+        if compiled is None:
+            return self._PY_ENGINE(_PyCore(self._pipeline, self.capacity))
+        return self._NATIVE_ENGINE(compiled, self.capacity, self.threaded)
+
+    def _open_engine(self) -> Any:
+        if self._engine is None:
+            raise RuntimeError(self._NOT_OPEN)
+        return self._engine
+
+    def try_send(self, item: Any) -> bool:
+        """Send one item if the session has room; False (nothing sent) when it is full."""
+        return self._open_engine().try_send(item)
+
+    def metrics(self) -> dict[str, Any]:
+        """State, counts, queue depths, end-to-end latency and per-node figures (docs/SESSIONS.md)."""
+        return self._open_engine().metrics()
+
+    def metrics_json(self) -> str:
+        return json.dumps(self.metrics())
+
+
+class Session(_SessionFront):
     """A pipeline running on a stream, for asyncio (docs/SESSIONS.md)::
 
         async with pipeline.session(runtime="auto", capacity=64) as s:
@@ -968,38 +1016,16 @@ class Session:
     sessions sent to from one thread run in parallel, at the cost of a thread hop per item.
     """
 
-    def __init__(
-        self, pipeline: Pipeline, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
-    ) -> None:
-        _check_arguments(runtime, capacity)
-        self._pipeline = pipeline
-        self._runtime = runtime
-        self.capacity = capacity
-        self.threaded = threaded
-        self._engine: Any = None
-
-    @property
-    def runtime(self) -> str | None:
-        """"native" or "python" once open; None before."""
-        return None if self._engine is None else self._engine.runtime
+    _PY_ENGINE = _PyAsyncEngine
+    _NATIVE_ENGINE = _NativeAsyncEngine
+    _NOT_OPEN = "the session is not open: use `async with pipeline.session() as s`"
 
     async def open(self) -> Session:
         """Start the session (what ``async with`` does): the nodes are initialized."""
-        if self._engine is not None:
-            raise RuntimeError("a session opens once")
-        compiled = self._pipeline._compiled(self._runtime)
-        if compiled is None:
-            engine: Any = _PyAsyncEngine(_PyCore(self._pipeline, self.capacity))
-        else:
-            engine = _NativeAsyncEngine(compiled, self.capacity, self.threaded)
+        engine = self._new_engine()
         await engine.open()
         self._engine = engine
         return self
-
-    def _open_engine(self) -> Any:
-        if self._engine is None:
-            raise RuntimeError("the session is not open: use `async with pipeline.session() as s`")
-        return self._engine
 
     async def __aenter__(self) -> Session:
         return self if self._engine is not None else await self.open()
@@ -1013,10 +1039,6 @@ class Session:
     async def send(self, item: Any) -> None:
         """Send one item; waits while the session holds ``capacity`` items."""
         await self._open_engine().send(item)
-
-    def try_send(self, item: Any) -> bool:
-        """Send one item if the session has room; False (nothing sent) when it is full."""
-        return self._open_engine().try_send(item)
 
     async def end(self) -> None:
         """End of input: every node flushes. Idempotent."""
@@ -1038,15 +1060,8 @@ class Session:
         session's error if the consumer has not received it."""
         await self._open_engine().close()
 
-    def metrics(self) -> dict[str, Any]:
-        """State, counts, queue depths, end-to-end latency and per-node figures (docs/SESSIONS.md)."""
-        return self._open_engine().metrics()
 
-    def metrics_json(self) -> str:
-        return json.dumps(self.metrics())
-
-
-class SyncSession:
+class SyncSession(_SessionFront):
     """A pipeline running on a stream, for synchronous callers (threads)::
 
         with pipeline.sync_session() as s:
@@ -1060,36 +1075,15 @@ class SyncSession:
     only reading makes. ``Pipeline.stream_sync`` does that for an iterable.
     """
 
-    def __init__(
-        self, pipeline: Pipeline, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
-    ) -> None:
-        _check_arguments(runtime, capacity)
-        self._pipeline = pipeline
-        self._runtime = runtime
-        self.capacity = capacity
-        self.threaded = threaded
-        self._engine: Any = None
-
-    @property
-    def runtime(self) -> str | None:
-        return None if self._engine is None else self._engine.runtime
+    _PY_ENGINE = _PySyncEngine
+    _NATIVE_ENGINE = _NativeSyncEngine
+    _NOT_OPEN = "the session is not open: use `with pipeline.sync_session() as s`"
 
     def open(self) -> SyncSession:
-        if self._engine is not None:
-            raise RuntimeError("a session opens once")
-        compiled = self._pipeline._compiled(self._runtime)
-        if compiled is None:
-            engine: Any = _PySyncEngine(_PyCore(self._pipeline, self.capacity))
-        else:
-            engine = _NativeSyncEngine(compiled, self.capacity, self.threaded)
+        engine = self._new_engine()
         engine.open()
         self._engine = engine
         return self
-
-    def _open_engine(self) -> Any:
-        if self._engine is None:
-            raise RuntimeError("the session is not open: use `with pipeline.sync_session() as s`")
-        return self._engine
 
     def __enter__(self) -> SyncSession:
         return self if self._engine is not None else self.open()
@@ -1104,9 +1098,6 @@ class SyncSession:
         """Send one item; waits while the session is full (``TimeoutError`` after ``timeout``
         seconds)."""
         self._open_engine().send(item, timeout)
-
-    def try_send(self, item: Any) -> bool:
-        return self._open_engine().try_send(item)
 
     def end(self) -> None:
         self._open_engine().end()
@@ -1125,12 +1116,6 @@ class SyncSession:
         """End of input, then wait for the session to finish, dropping unread outputs; raises the
         session's error if nobody received it."""
         self._open_engine().close()
-
-    def metrics(self) -> dict[str, Any]:
-        return self._open_engine().metrics()
-
-    def metrics_json(self) -> str:
-        return json.dumps(self.metrics())
 
 
 # ================================================================================== streams
