@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from random_nodes import BUILTIN_KINDS, builtin_node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +17,6 @@ from remotemedia import Node, Pipeline, errors  # noqa: E402
 from remotemedia.core.node import ToPort  # noqa: E402
 from remotemedia.nodes import (  # noqa: E402
     BufferNode,
-    CalculatorNode,
     FilterNode,
     MapNode,
     PassThroughNode,
@@ -232,25 +232,13 @@ class SplitPy(Node):
 
 
 def make_node(draw, i):
-    kind = draw(st.sampled_from(["pass", "calc", "buffer", "filter", "map", "router", "tag", "split"]))
+    kind = draw(st.sampled_from([*BUILTIN_KINDS, "tag", "split"]))
     name = f"n{i}"
-    if kind == "pass":
-        return PassThroughNode(name=name)
-    if kind == "calc":
-        return CalculatorNode(name=name, operation=draw(st.sampled_from(["add", "multiply", "modulo"])),
-                              operand=draw(st.integers(-3, 3)))
-    if kind == "buffer":
-        return BufferNode(name=name, buffer_size=draw(st.integers(1, 3)))
-    if kind == "filter":
-        return FilterNode(name=name, condition=draw(st.sampled_from(EXPRESSIONS)))
-    if kind == "map":
-        return MapNode(name=name, expression=draw(st.sampled_from(EXPRESSIONS)))
-    if kind == "router":
-        routes = [{"when": draw(st.sampled_from(EXPRESSIONS)), "to": p} for p in ("a", "b")[: draw(st.integers(1, 2))]]
-        return RouterNode(name=name, routes=routes, default=draw(st.sampled_from([None, "c"])))
     if kind == "tag":
         return Tag(name)
-    return SplitPy(name)
+    if kind == "split":
+        return SplitPy(name)
+    return builtin_node(draw, kind, name, EXPRESSIONS)
 
 
 @st.composite

@@ -15,6 +15,7 @@ import weakref
 
 import pytest
 from error_chains import context_chain, describe
+from random_nodes import BUILTIN_KINDS, builtin_node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -341,30 +342,17 @@ EXPRESSIONS = ["item > 2", "item % 3 == 0", "item * 2 - 1", "-item", "item // 2"
 
 
 def random_node(draw, i):
-    kind = draw(st.sampled_from(["pass", "calc", "buffer", "filter", "map", "router", "numbered", "twice",
-                                 "async", "split"]))
+    kind = draw(st.sampled_from([*BUILTIN_KINDS, "numbered", "twice", "async", "split"]))
     name = f"n{i}"
-    if kind == "pass":
-        return PassThroughNode(name=name)
-    if kind == "calc":
-        return CalculatorNode(name=name, operation=draw(st.sampled_from(["add", "multiply", "modulo"])),
-                              operand=draw(st.integers(-3, 3)))
-    if kind == "buffer":
-        return BufferNode(name=name, buffer_size=draw(st.integers(1, 3)))
-    if kind == "filter":
-        return FilterNode(name=name, condition=draw(st.sampled_from(EXPRESSIONS)))
-    if kind == "map":
-        return MapNode(name=name, expression=draw(st.sampled_from(EXPRESSIONS)))
-    if kind == "router":
-        routes = [{"when": draw(st.sampled_from(EXPRESSIONS)), "to": p} for p in ("a", "b")[: draw(st.integers(1, 2))]]
-        return RouterNode(name=name, routes=routes, default=draw(st.sampled_from([None, "c"])))
     if kind == "numbered":
         return Numbered(name)
     if kind == "twice":
         return Twice(name)
     if kind == "async":
         return AsyncAdd(name)
-    return Split(name)
+    if kind == "split":
+        return Split(name)
+    return builtin_node(draw, kind, name, EXPRESSIONS)
 
 
 @st.composite
