@@ -14,7 +14,7 @@ import asyncio
 import threading
 from typing import Any, Coroutine
 
-__all__ = ["run"]
+__all__ = ["run", "complete_without_loop"]
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -35,3 +35,13 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     exception, the same object)."""
     return asyncio.run_coroutine_threadsafe(coroutine, _owned_loop()).result()
 
+
+def complete_without_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Drive a coroutine that never suspends (no node method is async) to its result, without an
+    event loop: the Python executor's runs and sessions of pipelines without async node methods."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("the pipeline awaited an event loop although no node method is async")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-from typing import Any, AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from remotemedia import _native
-from remotemedia.core import registry
+from remotemedia.core import async_runner, registry
 from remotemedia.core.executor import PipelineRun
 from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node, Port
@@ -192,7 +192,7 @@ class Pipeline:
         plan = PipelineRun(self._nodes, self._connections)
         run = plan.execute(items)
         if not plan.needs_event_loop:
-            return _complete_without_loop(run)
+            return async_runner.complete_without_loop(run)
         try:
             asyncio.get_running_loop()
             in_loop = True
@@ -332,13 +332,3 @@ def _runtime_choice(runtime: str, use_rust: bool | None) -> str:
     if use_rust and runtime == "python" or not use_rust and runtime == "native":
         raise ValueError(f"use_rust={use_rust} contradicts runtime={runtime!r}")
     return runtime if use_rust else alias
-
-
-def _complete_without_loop(run: Coroutine[Any, Any, Any]) -> Any:
-    """Drive a coroutine that never suspends (no node method is async) to its result."""
-    try:
-        run.send(None)
-    except StopIteration as done:
-        return done.value
-    run.close()
-    raise RuntimeError("the pipeline awaited an event loop although no node method is async")

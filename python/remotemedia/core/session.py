@@ -35,7 +35,7 @@ import json
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Coroutine, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, Iterator
 
 from remotemedia import _native
 from remotemedia.core import async_runner
@@ -61,16 +61,6 @@ def _check_arguments(runtime: str, capacity: int) -> None:
         raise ValueError(f"runtime must be one of {', '.join(_RUNTIMES)}; got {runtime!r}")
     if type(capacity) is not int or capacity < 1:
         raise ValueError(f"capacity must be an int of at least 1; got {capacity!r}")
-
-
-def _complete_without_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Drive a coroutine that never suspends (no node method is async) to its result."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise RuntimeError("the pipeline awaited an event loop although no node method is async")
 
 
 def _chain_context(exc: BaseException, replaced: BaseException, handled: BaseException | None = None) -> None:
@@ -392,7 +382,7 @@ class _PyAsyncEngine:
         core.accept(item)
         if self._inline and len(core.inputs) == 1 and core.has_work():
             # The worker is idle (it never suspends inside a step here): process the item now.
-            _complete_without_loop(core.step())
+            async_runner.complete_without_loop(core.step())
             self._ready.set()
             self._space.set()
             if core.failure is None:
@@ -481,7 +471,7 @@ class _PySyncEngine:
         self._cond = threading.Condition()
         self._busy = False  # a thread is running the nodes
         self._gen = 0  # counts state changes, for waiters
-        self._drive = async_runner.run if core.needs_event_loop else _complete_without_loop
+        self._drive = async_runner.run if core.needs_event_loop else async_runner.complete_without_loop
 
     def open(self) -> None:
         self._drive(self.core.initialize())
