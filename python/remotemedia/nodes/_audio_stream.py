@@ -12,15 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from remotemedia.core.audio import Audio
-from remotemedia.core.expression import _type_name as _value_type_name
+# An item's type as the native runtime names it in messages (Value::type_name): "audio",
+# "ndarray[float32]", "numpy.int64", "NoneType", "str", ...
+from remotemedia.core.expression import _type_name as type_name
 from remotemedia.errors import NodeTypeError, NodeValueError
-
-
-def type_name(item: Any) -> str:
-    """An item's type as the native runtime names it in messages (Value::type_name): the
-    expression language's names ("ndarray[float32]", "numpy.int64", "NoneType", "str", ...), and
-    "audio" for an Audio."""
-    return _value_type_name(item)
 
 
 def expect_audio(item: Any) -> Audio:
