@@ -50,6 +50,10 @@ __all__ = ["Session", "SyncSession", "SessionClosedError", "stream", "stream_syn
 
 _RUNTIMES = ("auto", "native", "python")
 _perf_ns = time.perf_counter_ns
+# The worker tasks of open asyncio sessions of the Python engine. The loop holds a task only while
+# it is scheduled: a worker waiting for items would otherwise be collected with an abandoned
+# session (its coroutine closed, the nodes' async cleanups never awaited) instead of being cancelled.
+_live_workers: set[asyncio.Task] = set()
 
 
 class SessionClosedError(RemoteMediaError, RuntimeError):
@@ -331,7 +335,10 @@ class _PyAsyncEngine:
         self._ready = asyncio.Event()  # the consumer's: outputs, or the end
         self._space = asyncio.Event()  # the senders': room, or the end
         await self.core.initialize()
-        self._worker = asyncio.get_running_loop().create_task(self._work(), name="remotemedia-session")
+        self._loop = asyncio.get_running_loop()
+        self._worker = self._loop.create_task(self._work(), name="remotemedia-session")
+        _live_workers.add(self._worker)
+        self._worker.add_done_callback(_live_workers.discard)
 
     async def _work(self) -> None:
         self._started = True
@@ -431,6 +438,17 @@ class _PyAsyncEngine:
         if self._worker is not None and not self._worker.done():
             # asyncio.wait does not cancel the worker when this task is cancelled.
             await asyncio.wait((self._worker,))
+
+    def abandon(self) -> None:
+        """The session was collected without being closed: cancel it on its loop (the garbage
+        collector may run on any thread), so the worker cleans the nodes up."""
+        worker = self._worker
+        if worker is None or worker.done():
+            return
+        try:
+            self._loop.call_soon_threadsafe(self.cancel_nowait)
+        except RuntimeError:  # the loop is closed: its shutdown cancelled the worker already
+            pass
 
     async def cancel(self) -> None:
         self.cancel_nowait()
@@ -603,6 +621,23 @@ class _PySyncEngine:
                 if not self._pump():
                     self._cond.wait()
 
+    def abandon(self) -> None:
+        """The session was collected without being closed: cancel it, as the native engine's
+        NativeSession does when it is destroyed, so every initialized node's cleanup runs."""
+        if self.core.final:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.cancel()
+            return
+        if self.core.needs_event_loop:
+            # Async hooks run on the runtime's loop, and this thread may be that loop's (or
+            # another loop's, which must not block): cancel from a thread of its own.
+            threading.Thread(target=self.cancel, name="remotemedia-session-abandoned", daemon=True).start()
+        else:
+            self.cancel()
+
     def close(self) -> None:
         core = self.core
         with self._cond:
@@ -734,6 +769,9 @@ class _NativeBase:
                 return
             if kind != "item":
                 return  # cancelled, or ended cleanly
+
+    def abandon(self) -> None:
+        """Nothing: the NativeSession cancels itself (and closes the nodes) when it is destroyed."""
 
     def _raise_unseen_error(self) -> None:
         """Leaving a session whose failure came before its cancel, and nobody received it."""
@@ -972,6 +1010,15 @@ class _SessionFront:
         if self._engine is None:
             raise RuntimeError(self._NOT_OPEN)
         return self._engine
+
+    def __del__(self) -> None:
+        # A session collected without being closed is cancelled, its nodes cleaned up, on both
+        # engines (docs/SESSIONS.md). The engine holds nothing of this front, so a failed session
+        # whose error's traceback holds the front is still collected. At interpreter exit the
+        # native engine runs no Python node code (src/python/shutdown_gate.h): neither does this.
+        engine = getattr(self, "_engine", None)  # not self.__dict__: making it would resurrect a cycle
+        if engine is not None and not sys.is_finalizing():
+            engine.abandon()
 
     def try_send(self, item: Any) -> bool:
         """Send one item if the session has room; False (nothing sent) when it is full."""
