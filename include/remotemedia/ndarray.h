@@ -35,6 +35,16 @@ size_t dtype_size(DType dtype);
 // numpy's name for the dtype ("int64", "float32", ...).
 const char* dtype_name(DType dtype);
 
+// The most bytes the runtime allocates for one array whose size comes from a parameter or from an
+// item's header rather than from samples it already holds (a padded chunk, channels duplicated from
+// mono, a resampler's output): 4 GiB. A node checks before it allocates (audio_fits in
+// nodes/audio_stream.h) and says which parameter asked for too much (docs/NODES.md, "Limits").
+constexpr int64_t kMaxAllocationBytes = int64_t{1} << 32;
+
+// The element count of `shape` and its size in bytes at `item_bytes` per element, or false when a
+// dimension is negative or a product overflows int64 (every size computation goes through here).
+bool checked_size(const std::vector<int64_t>& shape, size_t item_bytes, int64_t* elements, int64_t* bytes);
+
 template <typename T>
 struct DTypeOf;
 template <> struct DTypeOf<int16_t> { static constexpr DType value = DType::kInt16; };
@@ -47,7 +57,9 @@ class NDArray final : public HeapObject {
  public:
   // Allocates storage owned by the runtime, uninitialised (kernels overwrite every element, and
   // zeroing first cost a third of a Calculator pass); `zeroed` asks for zeros. Write through
-  // mutable_data() before the array is shared; after that it is immutable.
+  // mutable_data() before the array is shared; after that it is immutable. A shape whose size
+  // overflows (checked_size) throws std::bad_array_new_length instead of allocating too little:
+  // callers whose shape comes from a parameter or an item check it first.
   static Ref<NDArray> allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar = false,
                                bool zeroed = false);
   // Wraps storage someone else owns; `keeper` holds it alive. `is_source` says the array is exactly

@@ -32,6 +32,7 @@ struct ParamSpec {
   std::vector<std::string> choices;   // allowed values of a string parameter; empty = any
   std::string description;
   std::optional<double> minimum = std::nullopt;  // smallest allowed value of an int or number
+  std::optional<double> maximum = std::nullopt;  // largest allowed value of an int or number
 };
 
 // Makes a node instance from parameters that already passed check_params (defaults filled in).

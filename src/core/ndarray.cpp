@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 
 namespace remotemedia {
 
@@ -57,6 +58,7 @@ class OwnedStorage final : public HeapObject {
   unsigned char* bytes_;
 };
 
+// Of a shape that already describes memory (a wrapped array, a row of one): it cannot overflow.
 int64_t product(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
@@ -65,12 +67,25 @@ int64_t product(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+bool checked_size(const std::vector<int64_t>& shape, size_t item_bytes, int64_t* elements, int64_t* bytes) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return false;
+  }
+  int64_t b = 0;
+  if (__builtin_mul_overflow(n, static_cast<int64_t>(item_bytes), &b)) return false;
+  *elements = n;
+  *bytes = b;
+  return true;
+}
+
 Ref<NDArray> NDArray::allocate(DType dtype, std::vector<int64_t> shape, bool numpy_scalar, bool zeroed) {
   Ref<NDArray> a(new NDArray());
   a->dtype_ = dtype;
-  a->size_ = product(shape);
+  int64_t bytes = 0;
+  if (!checked_size(shape, dtype_size(dtype), &a->size_, &bytes)) throw std::bad_array_new_length();
   a->shape_ = std::move(shape);
-  auto storage = make_ref<OwnedStorage>(static_cast<size_t>(a->size_) * dtype_size(dtype), zeroed);
+  auto storage = make_ref<OwnedStorage>(static_cast<size_t>(bytes), zeroed);
   a->data_ = storage->bytes();
   a->keeper_ = storage;
   a->numpy_scalar_ = numpy_scalar;

@@ -138,6 +138,10 @@ Result<Value> Registry::check_params(const NodeTypeInfo& info, const Value& para
       const double x = v->is_int() ? static_cast<double>(v->as_int()) : v->as_float();
       if (x < *spec.minimum) problem = "must be at least " + format_minimum(*spec.minimum);
     }
+    if (problem.empty() && spec.maximum && (v->is_int() || v->is_float())) {
+      const double x = v->is_int() ? static_cast<double>(v->as_int()) : v->as_float();
+      if (x > *spec.maximum) problem = "must be at most " + format_minimum(*spec.maximum);
+    }
     if (!problem.empty()) {
       return param_error("parameter '" + spec.name + "' " + problem, key_path(params_path, spec.name));
     }

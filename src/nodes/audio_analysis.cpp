@@ -115,10 +115,9 @@ class TypedVadEngine final : public VadEngine {
         channels_(first.channels()),
         one_d_(first.samples()->ndim() == 1),
         layout_(first.layout()),
-        channel_major_(first.layout() == ChannelLayout::kPlanar && first.channels() > 1) {
-    held_.reserve(static_cast<size_t>(n_.frame * channels_));
-    if (channel_major_) scratch_.resize(static_cast<size_t>(n_.frame * channels_));
-  }
+        channel_major_(first.layout() == ChannelLayout::kPlanar && first.channels() > 1) {}
+  // held_ and scratch_ grow with the samples that come (and keep their capacity): a frame's length
+  // comes from frame_ms and the rate, and reserving it up front could ask for any size at all.
 
   void push(const AudioBuffer& a, Emitter& out) override {
     const int64_t frames = a.frames();
@@ -161,6 +160,7 @@ class TypedVadEngine final : public VadEngine {
   double frame_db(const FrameView<T>& v) {
     const int64_t n = v.frames * channels_;
     if (!channel_major_) return level_db(rms_from_sum(sum_of_squares(v.base, n), n));
+    if (scratch_.size() < static_cast<size_t>(n)) scratch_.resize(static_cast<size_t>(n));
     double* s = scratch_.data();
     for (int64_t c = 0; c < channels_; ++c) {
       const T* src = v.base + c * v.channel_step;

@@ -126,6 +126,10 @@ class AudioNormalizeNode final : public Node {
 
 // ---------------------------------------------------------------------------------- format
 
+// The most channels `channels` may ask for: duplicating mono to more is never meant (and the
+// duplicates' index list is as long as the count). docs/NODES.md, "Limits".
+constexpr int64_t kMaxFormatChannels = 65536;
+
 struct FormatSpec {
   std::optional<DType> dtype;
   std::optional<int64_t> channels;
@@ -168,6 +172,14 @@ Strides strides_of(const AudioBuffer& a) {
   if (a.samples()->ndim() == 1) return {1, 0};
   if (a.layout() == ChannelLayout::kInterleaved) return {a.channels(), 1};
   return {1, a.frames()};
+}
+
+// Gathered channels are an array of frames x k in the input's sample type, then in the output's:
+// the wider of the two must fit what a node allocates.
+Status check_gathered_size(const AudioBuffer& in, int64_t k, DType to) {
+  const DType wider = dtype_size(to) > dtype_size(in.dtype()) ? to : in.dtype();
+  if (!audio_fits(in.frames(), k, wider)) return too_large("the output", in.frames(), k, wider);
+  return Status::OK();
 }
 
 // The channels `pick` of `in` (same sample type) in `layout`; one channel gives 1-D mono.
@@ -236,12 +248,17 @@ class AudioFormatNode final : public Node {
         }
         identity = identity && c == static_cast<int64_t>(j);
       }
-      if (!identity) r = gather_channels(*in, spec_.select, layout);
+      if (!identity) {
+        RM_RETURN_IF_ERROR(check_gathered_size(*in, static_cast<int64_t>(spec_.select.size()), to));
+        r = gather_channels(*in, spec_.select, layout);
+      }
     } else if (spec_.channels && *spec_.channels != channels) {
       const int64_t n = *spec_.channels;
       if (n == 1 && channels > 0) r = mix_down(*in);  // float64, converted to `to` below (docs/AUDIO.md)
-      else if (channels == 1) r = gather_channels(*in, std::vector<int64_t>(static_cast<size_t>(n), 0), layout);
-      else return ValueError("cannot map " + std::to_string(channels) + " channels to " + std::to_string(n) + "; use select");
+      else if (channels == 1) {
+        RM_RETURN_IF_ERROR(check_gathered_size(*in, n, to));
+        r = gather_channels(*in, std::vector<int64_t>(static_cast<size_t>(n), 0), layout);
+      } else return ValueError("cannot map " + std::to_string(channels) + " channels to " + std::to_string(n) + "; use select");
     }
     r = to_layout(convert_audio(r, to), layout);
     if (r.get() == in.get()) out.emit(std::move(item));  // nothing to do: the very same item
@@ -278,7 +295,8 @@ void register_audio_basic_nodes(Registry& registry) {
       {ParamSpec{"dtype", ParamType::kString, false, Value(), {"int16", "int32", "float32", "float64"},
                  "Output sample type (absent: the input's)."},
        ParamSpec{"channels", ParamType::kInt, false, Value(), {},
-                 "Output channel count: 1 mixes down, from mono duplicates (absent: the input's).", 1.0},
+                 "Output channel count (at most 65536): 1 mixes down, from mono duplicates (absent: the input's).", 1.0,
+                 static_cast<double>(kMaxFormatChannels)},
        ParamSpec{"select", ParamType::kList, false, Value(), {},
                  "Channel indices to keep, in this order (absent: all); not with channels."},
        ParamSpec{"layout", ParamType::kString, false, Value(), {"interleaved", "planar"},

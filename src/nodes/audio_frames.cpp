@@ -64,7 +64,14 @@ class AudioChunkerNode final : public Node {
     const AudioBuffer& audio = item.as_audio();
     const bool first = !stream_.started();
     RM_RETURN_IF_ERROR(stream_.check(audio));
-    if (first && frames_ == 0) RM_RETURN_IF_ERROR(frames_at_first_rate());
+    if (first) {
+      if (frames_ == 0) RM_RETURN_IF_ERROR(frames_at_first_rate());
+      // Every chunk is an array of frames_ frames (a padded one whatever the input), so a size no
+      // node may allocate is refused before any is made.
+      if (!audio_fits(frames_, audio.channels(), audio.dtype())) {
+        return too_large("chunks", frames_, audio.channels(), audio.dtype());
+      }
+    }
     const int64_t n = audio.frames();
     if (n == 0) return Status::OK();
     const Ref<NDArray>& samples = audio.samples();
@@ -98,9 +105,9 @@ class AudioChunkerNode final : public Node {
   Status frames_at_first_rate() {
     const int32_t rate = stream_.sample_rate();
     const double f = std::nearbyint(duration_ms_ * static_cast<double>(rate) / 1000.0);
-    if (f < 1 || f >= 9.2233720368547758e18) {
+    if (f < 1 || f > static_cast<double>(kMaxNodeFrames)) {
       return ValueError("duration_ms " + duration_text_ + " at " + std::to_string(rate) + " Hz is " +
-                        (f < 1 ? "less than one frame" : "too many frames"));
+                        (f < 1 ? "less than one frame" : "more than " + std::to_string(kMaxNodeFrames) + " frames"));
     }
     frames_ = static_cast<int64_t>(f);
     return Status::OK();
@@ -183,7 +190,9 @@ void register_audio_frame_nodes(Registry& registry) {
       "AudioChunkerNode",
       {"AudioChunker"},
       "Cuts audio into chunks of exactly frames (or duration_ms) frames; the remainder comes at end of input.",
-      {ParamSpec{"frames", ParamType::kInt, false, Value(), {}, "Frames per chunk (at least 1); give this or duration_ms.", 1.0},
+      {ParamSpec{"frames", ParamType::kInt, false, Value(), {},
+                 "Frames per chunk (at least 1, at most 2147483647); give this or duration_ms.", 1.0,
+                 static_cast<double>(kMaxNodeFrames)},
        ParamSpec{"duration_ms", ParamType::kNumber, false, Value(), {},
                  "Chunk length in milliseconds (more than 0), rounded to frames at the first item's rate; give this or frames."},
        ParamSpec{"pad", ParamType::kBool, false, Value::boolean(false), {}, "Zero-pad the last chunk to full length."}},

@@ -43,6 +43,10 @@ constexpr Quality kQualities[] = {
 
 constexpr int64_t kMaxRate = std::numeric_limits<int32_t>::max();
 
+// The largest ratio of the two rates, either way, that the node lets libsoxr resample. libsoxr
+// 0.1.3 crashes upsampling by 2^18 or more at `quick`; docs/AUDIO.md gives the measurements.
+constexpr int64_t kMaxRatio = 65536;
+
 soxr_datatype_t soxr_type(DType dtype, bool planar) {
   soxr_datatype_t t = SOXR_FLOAT32_I;
   switch (dtype) {
@@ -89,6 +93,15 @@ class AudioResampleNode final : public Node {
     if (in->dtype() != dtype_) in = convert_audio(in, dtype_);
     if (channels_ > 1 && (in->layout() == ChannelLayout::kPlanar) != planar_) {
       in = to_layout(in, planar_ ? ChannelLayout::kPlanar : ChannelLayout::kInterleaved);
+    }
+    // What the item makes (its frames times the ratio, exact in 128 bits), checked before soxr
+    // writes it anywhere. The ratio is bounded (start), so the count fits 64 bits for any item
+    // that has samples.
+    const unsigned __int128 made =
+        static_cast<unsigned __int128>(in->frames()) * static_cast<uint64_t>(out_rate_) / static_cast<uint64_t>(in->sample_rate()) + 1;
+    if (channels_ > 0 && made > static_cast<uint64_t>(kMaxAllocationBytes) / frame_bytes_) {
+      return too_large("the output of an item resampled to " + std::to_string(out_rate_) + " Hz",
+                       static_cast<int64_t>(made), channels_, dtype_);
     }
     const size_t frames = static_cast<size_t>(in->frames());
     const size_t capacity = static_cast<size_t>(soxr_delay(soxr_.get()) + static_cast<double>(frames) * ratio_ + 1);
@@ -145,6 +158,10 @@ class AudioResampleNode final : public Node {
     sample_bytes_ = dtype_size(dtype_);
     frame_bytes_ = sample_bytes_ * static_cast<size_t>(channels_);
     if (in_rate == out_rate_) return Status::OK();
+    if (static_cast<int64_t>(out_rate_) > kMaxRatio * in_rate || static_cast<int64_t>(in_rate) > kMaxRatio * out_rate_) {
+      return ValueError("cannot resample from " + std::to_string(in_rate) + " to " + std::to_string(out_rate_) +
+                        " Hz: the rates differ by more than a factor of " + std::to_string(kMaxRatio));
+    }
     ratio_ = static_cast<double>(out_rate_) / static_cast<double>(in_rate);
     soxr_io_spec_t io = soxr_io_spec(soxr_type(dtype_, planar_), soxr_type(dtype_, planar_));
     io.flags |= SOXR_NO_DITHER;  // deterministic output (see the top of this file)

@@ -40,6 +40,25 @@ inline const char* shape_name(int ndim, ChannelLayout layout) {
 }
 inline const char* shape_name(const AudioBuffer& a) { return shape_name(a.samples()->ndim(), a.layout()); }
 
+// The most frames an audio node's parameter may ask for at once (AudioChunker's chunks): an
+// AudioBuffer's frame count always fits 32 bits for a node to make, as its rate does.
+constexpr int64_t kMaxNodeFrames = 2147483647;
+
+// Whether `frames` x `channels` samples of `dtype` fit kMaxAllocationBytes (no product overflows):
+// asked before a node allocates an array whose size a parameter or an item's header decides.
+inline bool audio_fits(int64_t frames, int64_t channels, DType dtype) {
+  int64_t samples = 0, bytes = 0;
+  return checked_size({frames, channels}, dtype_size(dtype), &samples, &bytes) && bytes <= kMaxAllocationBytes;
+}
+
+// The ValueError of an array that does not fit: "chunks of 2147483647 frames x 2 channels of
+// float32 would take more than 4294967296 bytes, the most a node allocates for one array".
+inline Status too_large(const std::string& what, int64_t frames, int64_t channels, DType dtype) {
+  return ValueError(what + " of " + std::to_string(frames) + " frames x " + std::to_string(channels) + " channels of " +
+                    dtype_name(dtype) + " would take more than " + std::to_string(kMaxAllocationBytes) +
+                    " bytes, the most a node allocates for one array");
+}
+
 // The format of a stream, fixed by its first item. One per node instance (a node belongs to one run
 // or session), checked on every item before the node uses it.
 class StreamFormat {

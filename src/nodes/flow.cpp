@@ -1,5 +1,6 @@
 // The flow family: nodes that group, select, transform and route items (docs/SEMANTICS.md,
 // docs/EXPRESSIONS.md). The Python executor's versions are remotemedia/nodes/flow.py.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -33,9 +34,14 @@ Result<Expression> parse_param(const Value& text, const std::string& path) {
 // ------------------------------------------------------------------------------------ Buffer
 
 // Emits a list of every `buffer_size` items; at end of input, the remainder (if any).
+//
+// The list grows as items come: buffer_size may be any int64 (as on the Python executor), and
+// reserving it up front would throw bad_alloc for a huge one. Only a small size is reserved.
 class BufferNode final : public Node {
  public:
-  explicit BufferNode(size_t size) : size_(size) { held_.reserve(size_); }
+  explicit BufferNode(size_t size) : size_(size), reserve_(std::min<size_t>(size, kMaxReserve)) {
+    held_.reserve(reserve_);
+  }
 
   Status process(Value item, Emitter& out) override {
     held_.push_back(std::move(item));
@@ -60,11 +66,13 @@ class BufferNode final : public Node {
   Value take() {
     Value list = Value::list(std::move(held_));
     held_ = List();
-    held_.reserve(size_);
+    held_.reserve(reserve_);
     return list;
   }
 
+  static constexpr size_t kMaxReserve = 1024;
   size_t size_;
+  size_t reserve_;
   List held_;
 };
 

@@ -44,6 +44,7 @@ nb::list node_types() {
       d["choices"] = p.choices;
       d["description"] = p.description;
       d["minimum"] = p.minimum ? nb::cast(*p.minimum) : nb::none();
+      d["maximum"] = p.maximum ? nb::cast(*p.maximum) : nb::none();
       params.append(d);
     }
     nb::dict d;

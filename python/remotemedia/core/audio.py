@@ -40,10 +40,14 @@ class Audio:
             raise ValueError(f"audio samples must be 1-D (mono) or 2-D, not {arr.ndim}-D")
         if type(sample_rate) is not int and not isinstance(sample_rate, np.integer):
             raise TypeError(f"sample_rate must be an int, not {type(sample_rate).__name__}")
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be positive, not {sample_rate}")
+        # The native AudioBuffer's limits (and words): its rate and channel count are 32 bits, so an
+        # Audio beyond them could not cross into the native runtime as audio.
+        if not 0 < sample_rate <= 2**31 - 1:
+            raise ValueError(f"sample_rate must be positive and fit 32 bits, not {sample_rate}")
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be 'interleaved' or 'planar', not {layout!r}")
+        if arr.ndim == 2 and arr.shape[1 if layout == "interleaved" else 0] > 2**31 - 1:
+            raise ValueError(f"too many audio channels: {arr.shape[1 if layout == 'interleaved' else 0]}")
         self.samples = arr
         self.sample_rate = int(sample_rate)
         self.layout = "interleaved" if arr.ndim == 1 else layout  # mono 1-D has no layout to speak of

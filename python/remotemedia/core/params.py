@@ -27,6 +27,7 @@ class ParamSpec:
     choices: tuple[str, ...] = ()
     description: str = ""
     minimum: float | None = None  # smallest allowed value of an int or number
+    maximum: float | None = None  # largest allowed value of an int or number
 
     def check(self, value: Any) -> str | None:
         """Return a message describing why ``value`` is not acceptable, or None if it is."""
@@ -35,6 +36,10 @@ class ParamSpec:
             if value < self.minimum:
                 m = self.minimum
                 return f"must be at least {int(m) if float(m).is_integer() else m}"
+        if problem is None and self.maximum is not None and type(value) in (int, float):
+            if value > self.maximum:
+                m = self.maximum
+                return f"must be at most {int(m) if float(m).is_integer() else m}"
         return problem
 
     def _check_type(self, value: Any) -> str | None:

@@ -18,6 +18,26 @@ from remotemedia.core.expression import _type_name as type_name
 from remotemedia.errors import NodeTypeError, NodeValueError
 
 
+# The twins of kMaxAllocationBytes (remotemedia/ndarray.h) and kMaxNodeFrames (audio_stream.h):
+# the most bytes a node allocates for one array whose size a parameter or an item's header decides,
+# and the most frames a parameter may ask for at once (docs/NODES.md, "Limits").
+MAX_ALLOCATION_BYTES = 2**32
+MAX_NODE_FRAMES = 2**31 - 1
+
+SAMPLE_BYTES = {"int16": 2, "int32": 4, "float32": 4, "float64": 8}
+
+
+def audio_fits(frames: int, channels: int, dtype: str) -> bool:
+    """Whether ``frames`` x ``channels`` samples of ``dtype`` fit MAX_ALLOCATION_BYTES."""
+    return frames * channels * SAMPLE_BYTES[dtype] <= MAX_ALLOCATION_BYTES
+
+
+def too_large(what: str, frames: int, channels: int, dtype: str) -> NodeValueError:
+    """The error of an array that does not fit (the native runtime's words)."""
+    return NodeValueError(f"{what} of {frames} frames x {channels} channels of {dtype} would take more than "
+                          f"{MAX_ALLOCATION_BYTES} bytes, the most a node allocates for one array")
+
+
 def expect_audio(item: Any) -> Audio:
     """The item, if it is audio; the NodeTypeError every audio node raises otherwise."""
     if type(item) is not Audio:

@@ -16,7 +16,7 @@ from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec, _json_type
 from remotemedia.core.registry import register_node_type
 from remotemedia.errors import NodeValueError
-from remotemedia.nodes._audio_stream import expect_audio
+from remotemedia.nodes._audio_stream import SAMPLE_BYTES, audio_fits, expect_audio, too_large
 
 __all__ = ["AudioFormatNode", "AudioGainNode", "AudioNormalizeNode"]
 
@@ -169,6 +169,18 @@ def _mix_down(a: Audio) -> np.ndarray:
     return m
 
 
+# The most channels `channels` may ask for (the native kMaxFormatChannels; docs/NODES.md, "Limits").
+MAX_FORMAT_CHANNELS = 65536
+
+
+def _check_gathered_size(a: Audio, k: int, to: str) -> None:
+    """Gathered channels are frames x k in the input's sample type, then in the output's: the
+    wider of the two must fit what a node allocates."""
+    wider = to if SAMPLE_BYTES[to] > SAMPLE_BYTES[a.dtype] else a.dtype
+    if not audio_fits(a.frames, k, wider):
+        raise too_large("the output", a.frames, k, wider)
+
+
 def _gather(a: Audio, pick: list[int], layout: str) -> Audio:
     """The channels ``pick`` (same sample type) in ``layout``; one channel gives 1-D mono."""
     x = a.interleaved()
@@ -186,8 +198,9 @@ class AudioFormatNode(Node):
     PARAMS = (
         ParamSpec("dtype", "string", choices=("int16", "int32", "float32", "float64"),
                   description="Output sample type (absent: the input's)."),
-        ParamSpec("channels", "int", minimum=1,
-                  description="Output channel count: 1 mixes down, from mono duplicates (absent: the input's)."),
+        ParamSpec("channels", "int", minimum=1, maximum=MAX_FORMAT_CHANNELS,
+                  description="Output channel count (at most 65536): 1 mixes down, from mono duplicates (absent: "
+                              "the input's)."),
         ParamSpec("select", "list", description="Channel indices to keep, in this order (absent: all); not with channels."),
         ParamSpec("layout", "string", choices=("interleaved", "planar"),
                   description="Output layout (absent: the input's); mono output is 1-D."),
@@ -216,12 +229,14 @@ class AudioFormatNode(Node):
                     noun = "channel" if channels == 1 else "channels"
                     raise NodeValueError(f"channel {c} selected, but the audio has {channels} {noun}")
             if list(select) != list(range(channels)):
+                _check_gathered_size(a, len(select), to)
                 r = _gather(a, list(select), layout)
         elif self._channels is not None and self._channels != channels:
             n = self._channels
             if n == 1 and channels > 0:
                 r = Audio._from_native(_mix_down(a), a.sample_rate, "interleaved")
             elif channels == 1:
+                _check_gathered_size(a, n, to)
                 r = _gather(a, [0] * n, layout)
             else:
                 raise NodeValueError(f"cannot map {channels} channels to {n}; use select")

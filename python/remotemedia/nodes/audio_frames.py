@@ -18,7 +18,7 @@ from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
 from remotemedia.errors import NodeValueError
-from remotemedia.nodes._audio_stream import StreamFormat, expect_audio
+from remotemedia.nodes._audio_stream import MAX_NODE_FRAMES, StreamFormat, audio_fits, expect_audio, too_large
 
 __all__ = ["AudioChunkerNode"]
 
@@ -27,10 +27,11 @@ def _frames_at_rate(duration_ms: float, rate: int) -> int:
     """duration_ms at ``rate``, as the native node computes it (one float product and quotient);
     Python's round() is half to even."""
     x = float(duration_ms) * rate / 1000
-    if x >= 2.0**63 or round(x) < 1:
-        what = "too many frames" if x >= 2.0**63 else "less than one frame"
+    frames = round(x) if x < 2.0**32 else x  # round() of an inf would raise OverflowError
+    if frames > MAX_NODE_FRAMES or frames < 1:
+        what = f"more than {MAX_NODE_FRAMES} frames" if frames > MAX_NODE_FRAMES else "less than one frame"
         raise NodeValueError(f"duration_ms {duration_ms} at {rate} Hz is {what}")
-    return round(x)
+    return frames
 
 
 @register_node_type(aliases=("AudioChunker",))
@@ -38,8 +39,8 @@ class AudioChunkerNode(Node):
     """Cuts audio into chunks of exactly frames (or duration_ms) frames; the remainder comes at end of input."""
 
     PARAMS = (
-        ParamSpec("frames", "int", description="Frames per chunk (at least 1); give this or duration_ms.",
-                  minimum=1),
+        ParamSpec("frames", "int", description="Frames per chunk (at least 1, at most 2147483647); give this or "
+                                               "duration_ms.", minimum=1, maximum=MAX_NODE_FRAMES),
         ParamSpec("duration_ms", "number",
                   description="Chunk length in milliseconds (more than 0), rounded to frames at the first "
                               "item's rate; give this or frames."),
@@ -64,8 +65,13 @@ class AudioChunkerNode(Node):
 
     def process(self, item: Any) -> Iterator[Audio]:
         audio = expect_audio(item)
-        if self._stream.check(audio) and self._frames is None:
-            self._frames = _frames_at_rate(self.config["duration_ms"], audio.sample_rate)
+        if self._stream.check(audio):
+            if self._frames is None:
+                self._frames = _frames_at_rate(self.config["duration_ms"], audio.sample_rate)
+            # Every chunk is an array of _frames frames (a padded one whatever the input): a size no
+            # node may allocate is refused before any is made.
+            if not audio_fits(self._frames, audio.channels, audio.dtype):
+                raise too_large("chunks", self._frames, audio.channels, audio.dtype)
         samples = audio.samples
         n = audio.frames
         if n == 0:

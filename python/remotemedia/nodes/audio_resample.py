@@ -18,7 +18,8 @@ from remotemedia.core.audio import FULL_SCALE, Audio, convert_samples
 from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
-from remotemedia.nodes._audio_stream import StreamFormat, expect_audio
+from remotemedia.errors import NodeValueError
+from remotemedia.nodes._audio_stream import StreamFormat, audio_fits, expect_audio, too_large
 
 __all__ = ["AudioResampleNode"]
 
@@ -26,6 +27,9 @@ QUALITIES = ("quick", "low", "medium", "high", "very_high")
 # The soxr package's names of libsoxr's recipes SOXR_QQ ... SOXR_VHQ.
 _RECIPES = {"quick": "QQ", "low": "LQ", "medium": "MQ", "high": "HQ", "very_high": "VHQ"}
 MAX_RATE = 2**31 - 1  # an Audio's rate is 32 bits in the native runtime
+# The largest ratio of the two rates, either way, given to libsoxr (the native node's kMaxRatio):
+# libsoxr 0.1.3 crashes upsampling by 2^18 or more at "quick" (docs/AUDIO.md, the measurements).
+MAX_RATIO = 65536
 
 
 def _shaped(frames_by_channel: np.ndarray, ndim: int, layout: str) -> np.ndarray:
@@ -69,6 +73,10 @@ class AudioResampleNode(Node):
             return None
         if self._stream is None:
             return audio  # already at the output rate: the item itself
+        out_rate = self.config["sample_rate"]
+        made = audio.frames * out_rate // audio.sample_rate + 1  # what the item makes, checked first
+        if not audio_fits(made, audio.channels, self._dtype):
+            raise too_large(f"the output of an item resampled to {out_rate} Hz", made, audio.channels, self._dtype)
         # (frames, channels) in the stream's sample type, as the stream's soxr type wants it
         x = audio.interleaved()
         if x.dtype.name != self._dtype:
@@ -92,6 +100,9 @@ class AudioResampleNode(Node):
         out_rate = self.config["sample_rate"]
         if audio.sample_rate == out_rate:
             return
+        if out_rate > MAX_RATIO * audio.sample_rate or audio.sample_rate > MAX_RATIO * out_rate:
+            raise NodeValueError(f"cannot resample from {audio.sample_rate} to {out_rate} Hz: the rates differ by "
+                                 f"more than a factor of {MAX_RATIO}")
         # Integers go through float64 (exact both ways; see the module docstring).
         self._scale = 1.0 / FULL_SCALE[self._dtype] if self._dtype in FULL_SCALE else None
         self._stream_dtype = "float64" if self._scale is not None else self._dtype

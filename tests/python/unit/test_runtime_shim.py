@@ -107,6 +107,7 @@ def test_native_registry_publishes_the_python_specs():
                 "choices": list(p.choices),
                 "description": p.description,
                 "minimum": p.minimum,
+                "maximum": p.maximum,
             }
             for p in spec.params
         ]
