@@ -707,7 +707,7 @@ struct Num {
   bool is_float() const { return kind == kFloat; }
 };
 
-Status big_int_overflow() { return OverflowError("int too large to convert to int64"); }
+Status big_int_overflow() { return arith::big_int_overflow(); }
 
 double half_to_double(uint16_t h) {
   const int sign = h >> 15, exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
@@ -734,7 +734,7 @@ Status array_element_number(const NDArray& a, int64_t k, Num* out) {
     case DType::kUInt32: as_int(static_cast<const uint32_t*>(d)[k]); break;
     case DType::kUInt64: {
       const uint64_t v = static_cast<const uint64_t*>(d)[k];
-      if (v > static_cast<uint64_t>(kInt64Max)) return OverflowError("int " + std::to_string(v) + " does not fit in int64");
+      if (v > static_cast<uint64_t>(kInt64Max)) return big_int_overflow();
       as_int(static_cast<int64_t>(v));
       break;
     }
@@ -1051,7 +1051,7 @@ Status round_to_int(double x, int64_t* out) {
   double r = std::round(x);
   if (std::fabs(x - r) == 0.5) r = 2.0 * std::round(x / 2.0);
   if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) {
-    return OverflowError("rounded value does not fit in int64");
+    return OverflowError("round(" + arith::float_repr(x) + ") does not fit in int64");
   }
   *out = static_cast<int64_t>(r);
   return Status::OK();
@@ -1140,7 +1140,9 @@ Status round_int(int64_t x, int64_t ndigits, int64_t* out) {
   }
   if (2 * r > p || (2 * r == p && (q & 1))) ++q;
   const __int128 result = q * p;
-  if (result < kInt64Min || result > kInt64Max) return OverflowError("rounded value does not fit in int64");
+  if (result < kInt64Min || result > kInt64Max) {
+    return OverflowError("round(" + std::to_string(x) + ", " + std::to_string(ndigits) + ") does not fit in int64");
+  }
   *out = static_cast<int64_t>(result);
   return Status::OK();
 }
@@ -1180,7 +1182,7 @@ Status fn_abs(const Value& x, Value* out) {
   if (n.is_float()) {
     *out = Value::real(std::fabs(n.f));
   } else {
-    if (n.i == kInt64Min) return OverflowError("abs() result does not fit in int64");
+    if (n.i == kInt64Min) return OverflowError("abs(" + std::to_string(n.i) + ") does not fit in int64");
     *out = Value::integer(n.i < 0 ? -n.i : n.i);
   }
   return Status::OK();
@@ -1192,7 +1194,7 @@ Status trunc_to_int(double f, int64_t* out) {
   if (std::isinf(f)) return OverflowError("cannot convert an infinity to an int");
   const double t = std::trunc(f);
   if (!(t >= -9223372036854775808.0 && t < 9223372036854775808.0)) {
-    return OverflowError("int does not fit in int64");
+    return OverflowError("int(" + arith::float_repr(f) + ") does not fit in int64");
   }
   *out = static_cast<int64_t>(t);
   return Status::OK();

@@ -1,5 +1,6 @@
 #include "arithmetic.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -27,6 +28,47 @@ const char* op_symbol(Op op) {
     case Op::kFloorDivide: return "//";
   }
   return "?";
+}
+
+std::string float_repr(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x < 0 ? "-inf" : "inf";
+  // The shortest digits that read back as x (what CPython's repr picks), then CPython's layout:
+  // positional when the decimal point falls within 16 digits of the first one, else exponent.
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), std::fabs(x), std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));  // "d.ddde+XX" or "de+XX"
+  const size_t e = sci.find('e');
+  std::string digits(sci.substr(0, 1));
+  if (e > 1) digits.append(sci.substr(2, e - 2));
+  int exponent = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exponent);
+  const int point = exponent + 1;  // digits before the decimal point
+  std::string out = std::signbit(x) ? "-" : "";
+  if (point > 16 || point <= -4) {
+    out.push_back(digits[0]);
+    if (digits.size() > 1) {
+      out.push_back('.');
+      out.append(digits, 1);
+    }
+    const int magnitude = exponent < 0 ? -exponent : exponent;
+    out.append(exponent < 0 ? "e-" : "e+");
+    if (magnitude < 10) out.push_back('0');
+    out.append(std::to_string(magnitude));
+  } else if (point <= 0) {
+    out.append("0.");
+    out.append(static_cast<size_t>(-point), '0');
+    out.append(digits);
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    out.append(digits);
+    out.append(static_cast<size_t>(point) - digits.size(), '0');
+    out.append(".0");
+  } else {
+    out.append(digits, 0, static_cast<size_t>(point));
+    out.push_back('.');
+    out.append(digits, static_cast<size_t>(point));
+  }
+  return out;
 }
 
 namespace {
@@ -103,10 +145,37 @@ bool is_odd_integer(double x) { return std::fmod(std::fabs(x), 2.0) == 1.0; }
 // One message per operation, whatever the operands (int, float, numpy), as the Python executor
 // words it (docs/SEMANTICS.md): CPython's own wording changes between versions (3.11 says "integer
 // division or modulo by zero" for 1 // 0, 3.14 "division by zero" for 1.0 % 0).
+// An int dtype's result out of range, as "int64 * 3: a result does not fit in int64": each operand
+// by its dtype, or a Python number by its value.
+Status element_overflow(Op op, const std::string& a, const std::string& b, DType result) {
+  return OverflowError(a + " " + op_symbol(op) + " " + b + ": a result does not fit in " + dtype_name(result));
+}
+
 Status zero_divisor(Op op) { return ZeroDivisionError(op == Op::kModulo ? "modulo by zero" : "division by zero"); }
 
-Status int_overflow(Op op) {
-  return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in int64");
+// The Python executor's words: the operation as Python would write it, then the fault.
+Status int_overflow(Op op, int64_t a, int64_t b) {
+  return OverflowError(std::to_string(a) + " " + op_symbol(op) + " " + std::to_string(b) + " does not fit in int64");
+}
+
+std::string base_repr(const Scalar& a) {
+  std::string text = a.repr();
+  if (a.as_double() < 0) {
+    text.insert(text.begin(), '(');
+    text.push_back(')');
+  }
+  return text;
+}
+
+// float_pow's fault named with the operands as given (an int base stays an int: "(-8) ** 0.5").
+Status pow_failure(const Status& s, Scalar a, Scalar b) {
+  const std::string expr = base_repr(a) + " ** " + b.repr();
+  switch (s.code()) {
+    case StatusCode::kOverflow: return OverflowError(expr + " is too large for a float");
+    case StatusCode::kValueError:
+      return ValueError(expr + ": a negative base to a fractional power has no real result");
+    default: return s;
+  }
 }
 
 }  // namespace
@@ -135,6 +204,7 @@ double int_true_divide(int64_t a, int64_t b) {
 }
 
 Status float_pow(double iv, double iw, double* out) {
+  const double base = iv;
   // The order of these cases is CPython's float_pow (Objects/floatobject.c).
   if (iw == 0) {
     *out = 1.0;
@@ -170,7 +240,7 @@ Status float_pow(double iv, double iw, double* out) {
   bool negate = false;
   if (iv < 0.0) {
     if (iw != std::floor(iw)) {
-      return ValueError("a negative number raised to a fractional power is complex");
+      return pow_failure(ValueError(""), Scalar::of_float(base), Scalar::of_float(iw));
     }
     iv = -iv;
     negate = is_odd_integer(iw);
@@ -180,7 +250,7 @@ Status float_pow(double iv, double iw, double* out) {
     return Status::OK();
   }
   double ix = std::pow(iv, iw);
-  if (std::isinf(ix)) return OverflowError("float power result too large");
+  if (std::isinf(ix)) return pow_failure(OverflowError(""), Scalar::of_float(base), Scalar::of_float(iw));
   *out = negate ? -ix : ix;
   return Status::OK();
 }
@@ -203,15 +273,15 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
     int64_t r = 0;
     switch (op) {
       case Op::kAdd:
-        if (__builtin_add_overflow(a.i, b.i, &r)) return int_overflow(op);
+        if (__builtin_add_overflow(a.i, b.i, &r)) return int_overflow(op, a.i, b.i);
         *out = Value::integer(r);
         return Status::OK();
       case Op::kSubtract:
-        if (__builtin_sub_overflow(a.i, b.i, &r)) return int_overflow(op);
+        if (__builtin_sub_overflow(a.i, b.i, &r)) return int_overflow(op, a.i, b.i);
         *out = Value::integer(r);
         return Status::OK();
       case Op::kMultiply:
-        if (__builtin_mul_overflow(a.i, b.i, &r)) return int_overflow(op);
+        if (__builtin_mul_overflow(a.i, b.i, &r)) return int_overflow(op, a.i, b.i);
         *out = Value::integer(r);
         return Status::OK();
       case Op::kDivide:
@@ -224,12 +294,12 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
         return Status::OK();
       case Op::kFloorDivide:
         if (b.i == 0) return zero_divisor(op);
-        if (!int_floor_div(a.i, b.i, &r)) return int_overflow(op);
+        if (!int_floor_div(a.i, b.i, &r)) return int_overflow(op, a.i, b.i);
         *out = Value::integer(r);
         return Status::OK();
       case Op::kPower:
         if (b.i < 0) break;  // Python: float power
-        if (!checked_ipow(a.i, b.i, &r)) return int_overflow(op);
+        if (!checked_ipow(a.i, b.i, &r)) return int_overflow(op, a.i, b.i);
         *out = Value::integer(r);
         return Status::OK();
     }
@@ -253,7 +323,8 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out) {
       return Status::OK();
     case Op::kPower: {
       double r = 0.0;
-      RM_RETURN_IF_ERROR(float_pow(x, y, &r));
+      Status s = float_pow(x, y, &r);
+      if (!s.ok()) return pow_failure(s, a, b);
       *out = Value::real(r);
       return Status::OK();
     }
@@ -268,6 +339,16 @@ bool supports_dtype(DType dtype) {
   return dtype == DType::kInt32 || dtype == DType::kInt64 || dtype == DType::kFloat32 ||
          dtype == DType::kFloat64;
 }
+
+Status unsupported_dtype(DType dtype) {
+  return TypeError(std::string("unsupported dtype ") + dtype_name(dtype) + " (expected int32, int64, float32 or float64)");
+}
+
+Status unsupported_operand(const std::string& type_name) {
+  return TypeError("unsupported operand type " + type_name + " (expected int, float or a numeric numpy array)");
+}
+
+Status big_int_overflow() { return OverflowError("int too large to convert to int64"); }
 
 namespace {
 
@@ -427,8 +508,7 @@ Status numpy_int(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out, int
   *out = finish(r, a, done);
   if (done < n) {
     *failed = done;
-    return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in " +
-                         dtype_name(a.dtype()));
+    return element_overflow(op, dtype_name(a.dtype()), std::to_string(operand.i), a.dtype());
   }
   return Status::OK();
 }
@@ -457,7 +537,7 @@ Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
     case DType::kFloat64: return numpy_float<double>(op, a, operand, out, failed_element);
     default:
       *failed_element = 0;
-      return TypeError(std::string("unsupported array dtype ") + dtype_name(a.dtype()));
+      return unsupported_dtype(a.dtype());
   }
 }
 
@@ -480,6 +560,8 @@ struct Operand {
   const NDArray* array;  // null: the Python number
   Scalar number;
   int64_t stride;        // 0 for a 0-d array or a number
+  // For messages: a numpy operand's dtype, a Python number's value.
+  std::string describe() const { return array ? dtype_name(array->dtype()) : number.repr(); }
   template <typename T>
   T get(int64_t i) const {
     if (!array) return number.is_int ? static_cast<T>(number.i) : static_cast<T>(number.f);
@@ -529,8 +611,7 @@ Status fill_int(Op op, const Operand& a, const Operand& b, NDArray* r) {
   T* o = r->mutable_data_as<T>();
   for (int64_t i = 0, n = r->size(); i < n; ++i) {
     if (!int_element<T>(op, a.get<int64_t>(i), b.get<int64_t>(i), &o[i])) {
-      return OverflowError(std::string("integer result of '") + op_symbol(op) + "' does not fit in " +
-                           dtype_name(r->dtype()));
+      return element_overflow(op, a.describe(), b.describe(), r->dtype());
     }
   }
   return Status::OK();
@@ -548,8 +629,7 @@ Status numpy_general(Op op, const NDArray* a_array, Scalar a_number, const NDArr
                      Ref<NDArray>* out) {
   for (const NDArray* x : {a_array, &b}) {
     if (x && !supports_dtype(x->dtype())) {
-      return TypeError(std::string("expected a numeric dtype (int32, int64, float32, float64), got ") +
-                       dtype_name(x->dtype()));
+      return unsupported_dtype(x->dtype());
     }
   }
   // The result dtype (numpy 2: a Python int takes an int array's dtype and must fit it; a Python

@@ -23,6 +23,10 @@ enum class Op : uint8_t { kAdd, kSubtract, kMultiply, kDivide, kPower, kModulo, 
 std::optional<Op> parse_op(std::string_view name);
 const char* op_symbol(Op op);
 
+// Python's repr of a float ("1e+308", "0.5", "100.0", "inf", "nan"): messages name operands as
+// the Python executor writes them.
+std::string float_repr(double x);
+
 // A Python-number operand: an int64 (bools are ints) or a double.
 struct Scalar {
   bool is_int;
@@ -31,6 +35,8 @@ struct Scalar {
   double as_double() const { return is_int ? static_cast<double>(i) : f; }
   static Scalar of_int(int64_t v) { return {true, v, 0.0}; }
   static Scalar of_float(double v) { return {false, 0, v}; }
+  // As Python's repr writes it (an int in decimal, a float by float_repr).
+  std::string repr() const { return is_int ? std::to_string(i) : float_repr(f); }
 };
 
 // a op b on Python numbers. The result is an int or a float Value.
@@ -38,7 +44,8 @@ Status python_binary(Op op, Scalar a, Scalar b, Value* out);
 
 // Correctly rounded a / b (what Python's int true division returns). b != 0.
 double int_true_divide(int64_t a, int64_t b);
-// CPython's float ** float, including its errors.
+// CPython's float ** float, including its errors (kOverflow, kValueError, kZeroDivision; the
+// messages name the operands as floats: python_binary words them for int operands).
 Status float_pow(double base, double exponent, double* out);
 // CPython's float % float (the sign of the divisor). b != 0.
 double float_mod(double a, double b);
@@ -52,6 +59,12 @@ float float_floor_div(float a, float b);
 // the elements before it (as a 1-D prefix). A failure that concerns the operand rather than an
 // element (it does not fit the dtype, division by zero) fails at element 0.
 bool supports_dtype(DType dtype);
+// The Calculator's type faults, worded as the Python executor words them: a numpy value of another
+// dtype, and an item that is no number (named by Value::type_name).
+Status unsupported_dtype(DType dtype);
+Status unsupported_operand(const std::string& type_name);
+// An int beyond int64 (an opaque big integer), whose value the runtime cannot use.
+Status big_int_overflow();
 Status numpy_binary(Op op, const NDArray& a, Scalar operand, Ref<NDArray>* out,
                     int64_t* failed_element);
 

@@ -161,10 +161,7 @@ class CalculatorNode final : public Node {
         return arith::python_binary(op_, arith::Scalar::of_float(item.as_float()), operand_, result);
       case ValueKind::kArray: {
         const NDArray& a = item.as_array();
-        if (!arith::supports_dtype(a.dtype())) {
-          return TypeError(std::string("unsupported array dtype ") + dtype_name(a.dtype()) +
-                           " (expected int32, int64, float32 or float64)");
-        }
+        if (!arith::supports_dtype(a.dtype())) return arith::unsupported_dtype(a.dtype());
         Ref<NDArray> r;
         int64_t failed = 0;
         RM_RETURN_IF_ERROR(arith::numpy_binary(op_, a, operand_, &r, &failed));
@@ -172,11 +169,9 @@ class CalculatorNode final : public Node {
         return Status::OK();
       }
       case ValueKind::kObject:
-        if (item.as_object().is_big_integer()) return OverflowError("int too large to convert to int64");
+        if (item.as_object().is_big_integer()) return arith::big_int_overflow();
         [[fallthrough]];
-      default:
-        return TypeError("unsupported operand type '" + item.type_name() +
-                         "' (expected int, float or a numeric numpy array)");
+      default: return arith::unsupported_operand(item.type_name());
     }
   }
 

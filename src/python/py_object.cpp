@@ -1,9 +1,20 @@
 #include "python/py_object.h"
 
+#include <cstring>
+
 namespace remotemedia::py {
 
 PyObjectHandle::PyObjectHandle(PyObject* obj, bool big_integer) : obj_(obj), big_integer_(big_integer) {
   Py_INCREF(obj_);
+  if (std::strcmp(Py_TYPE(obj)->tp_name, "numpy.ndarray") == 0) {
+    PyObject* dtype = PyObject_GetAttrString(obj, "dtype");
+    PyObject* text = dtype ? PyObject_Str(dtype) : nullptr;
+    const char* utf8 = text ? PyUnicode_AsUTF8(text) : nullptr;
+    if (utf8) array_name_ = std::string("ndarray[") + utf8 + "]";
+    else PyErr_Clear();  // then the plain type name
+    Py_XDECREF(text);
+    Py_XDECREF(dtype);
+  }
 }
 
 namespace {

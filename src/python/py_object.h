@@ -21,12 +21,15 @@ class PyObjectHandle final : public OpaqueObject {
   ~PyObjectHandle() override;
 
   PyObject* get() const { return obj_; }
-  std::string type_name() const override { return Py_TYPE(obj_)->tp_name; }
+  // The Python executor's name: the type's, except "ndarray[complex128]" for an array of a dtype
+  // outside the value model (computed when made: naming it later would need the GIL).
+  std::string type_name() const override { return array_name_.empty() ? Py_TYPE(obj_)->tp_name : array_name_; }
   bool is_big_integer() const override { return big_integer_; }
 
  private:
   PyObject* obj_;
   bool big_integer_;
+  std::string array_name_;
 };
 
 // The Python object behind a keeper or opaque value, or nullptr when it is not a PyObjectHandle.

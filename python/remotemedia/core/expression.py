@@ -509,7 +509,9 @@ def _type_name(v: Any) -> str:
     if t is np.ndarray:
         return f"ndarray[{v.dtype}]"
     if isinstance(v, np.generic):
-        return f"numpy.{v.dtype}"
+        # A dtype outside the model travels as an opaque object, named by its Python type
+        # ("numpy.str_", not "numpy.<U1").
+        return f"numpy.{v.dtype}" if v.dtype in _MODELLED_DTYPES else f"numpy.{t.__name__}"
     return t.__name__
 
 
@@ -532,7 +534,15 @@ def _is_array(v: Any) -> bool:
 
 def _check_int64(v: int) -> int:
     if not INT64_MIN <= v <= INT64_MAX:
-        raise NodeOverflowError(f"int {v} does not fit in int64")
+        # Without the value: the native runtime holds such an int as an opaque object.
+        raise NodeOverflowError("int too large to convert to int64")
+    return v
+
+
+def _result_int64(v: int, call: str) -> int:
+    """A function's int result, which must fit int64 (the message names the call: "abs(-9223372036854775808)")."""
+    if not INT64_MIN <= v <= INT64_MAX:
+        raise NodeOverflowError(f"{call} does not fit in int64")
     return v
 
 
@@ -723,14 +733,12 @@ def _numpy_general(symbol: str, a: Any, b: Any) -> Any:
     """
     for v in (a, b):
         if not _is_py_number(v) and v.dtype not in _ARITH_DTYPES:
-            raise NodeTypeError(
-                f"expected a numeric dtype (int32, int64, float32, float64), got {v.dtype}"
-            )
+            raise NodeTypeError(f"unsupported dtype {v.dtype} (expected int32, int64, float32 or float64)")
     for number, other in ((a, b), (b, a)):
         if type(number) is int and other.dtype in _INT_DTYPE_BOUNDS:
             lo, hi = _INT_DTYPE_BOUNDS[other.dtype]
             if not lo <= number <= hi:
-                raise NodeOverflowError(f"operand {number} does not fit in {other.dtype}")
+                raise NodeOverflowError(f"Python integer {number} out of bounds for {other.dtype}")
     a_shape, b_shape = np.shape(a), np.shape(b)
     if a_shape and b_shape and a_shape != b_shape:
         raise NodeValueError(f"operands of shapes {a_shape} and {b_shape} do not match")
@@ -740,7 +748,7 @@ def _numpy_general(symbol: str, a: Any, b: Any) -> Any:
     op = _PY_OPS[symbol]
     if result_dtype in _INT_DTYPE_BOUNDS and symbol != "/":
         if symbol == "**" and np.any(np.asarray(b) < 0):
-            raise NodeValueError(f"{result_dtype} to a negative integer power")
+            raise NodeValueError("integers to negative integer powers are not allowed")
         from remotemedia.nodes.calculator import _exact_int
 
         lo, hi = _INT_DTYPE_BOUNDS[result_dtype]
@@ -748,8 +756,10 @@ def _numpy_general(symbol: str, a: Any, b: Any) -> Any:
         ys = np.broadcast_to(np.asarray(b), xs.shape)
         for x, y in zip(xs.flat, ys.flat):
             if _exact_int(op, int(x), int(y), lo, hi) is None:
+                # Each operand by its dtype, a Python number by its value (as numpy_general words it).
+                names = [repr(v) if _is_py_number(v) else str(v.dtype) for v in (a, b)]
                 raise NodeOverflowError(
-                    f"{result_dtype} {symbol} {result_dtype}: a result does not fit in {result_dtype}"
+                    f"{names[0]} {symbol} {names[1]}: a result does not fit in {result_dtype}"
                 )
         result = op(a, b)
     else:
@@ -779,7 +789,7 @@ def _fn_abs(x: Any) -> int | float:
     n = _numeric_arg("abs", x)
     if type(n) is float:
         return abs(n)
-    return _check_int64(abs(int(n)))
+    return _result_int64(abs(int(n)), f"abs({int(n)})")
 
 
 def _fn_len(x: Any) -> int:
@@ -813,7 +823,7 @@ def _fn_round(x: Any, *ndigits: Any) -> int | float:
                 raise NodeValueError("cannot round a NaN to an int")
             if math.isinf(n):
                 raise NodeOverflowError("cannot round an infinity to an int")
-            return _check_int64(round(n))
+            return _result_int64(round(n), f"round({n!r})")
         return int(n)
     digits = ndigits[0]
     d = _number(digits)
@@ -826,7 +836,7 @@ def _fn_round(x: Any, *ndigits: Any) -> int | float:
             raise NodeOverflowError("rounded value too large for a float") from None
     if d < -19:  # 10 ** 20 > 2 * |n|: 0 (without building 10 ** -d)
         return 0
-    return _check_int64(round(int(n), int(d)))
+    return _result_int64(round(int(n), int(d)), f"round({int(n)}, {int(d)})")
 
 
 def _fn_int(x: Any) -> int:
@@ -836,7 +846,7 @@ def _fn_int(x: Any) -> int:
             raise NodeValueError("cannot convert a NaN to an int")
         if math.isinf(n):
             raise NodeOverflowError("cannot convert an infinity to an int")
-        return _check_int64(int(n))
+        return _result_int64(int(n), f"int({n!r})")
     return int(n)
 
 

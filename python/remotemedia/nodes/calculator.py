@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from remotemedia.core.expression import _MODELLED_DTYPES, _type_name
 from remotemedia.core.node import Node
 from remotemedia.core.params import INT64_MAX, INT64_MIN, ParamSpec
 from remotemedia.core.registry import register_node_type
@@ -64,6 +65,12 @@ def _exact_int(op: Callable[[int, int], int], a: int, b: int, lo: int, hi: int) 
     return result if lo <= result <= hi else None
 
 
+def _base(x: int | float | bool) -> str:
+    """A power's base as Python writes it: a negative one in parentheses ("(-8) ** 0.5")."""
+    text = repr(int(x) if type(x) is bool else x)
+    return f"({text})" if x < 0 else text
+
+
 class Arithmetic:
     """``x <operation> operand`` with the Calculator's rules: the operand is fixed, the checks that
     depend only on it are made once. CalculatorNode is one; the expression language
@@ -98,28 +105,30 @@ class Arithmetic:
         t = type(item)
         if t is int or t is float or t is bool:
             return self._number(item)
-        if t is np.ndarray or isinstance(item, np.generic):
+        if (t is np.ndarray or isinstance(item, np.generic)) and item.dtype in _MODELLED_DTYPES:
             return self._numpy(item)
-        raise NodeTypeError(f"expected a number or a numeric numpy array, got {t.__name__}")
+        # Other dtypes, like any value outside the model, are opaque objects to the native runtime.
+        raise NodeTypeError(
+            f"unsupported operand type {_type_name(item)} (expected int, float or a numeric numpy array)"
+        )
 
     def _number(self, x: int | float | bool) -> int | float:
         operand = self._operand
         if type(x) is not float:
             if not INT64_MIN <= x <= INT64_MAX:
-                raise NodeOverflowError(f"input {x} does not fit in int64")
+                # Without the value: the native runtime holds such an int as an opaque object.
+                raise NodeOverflowError("int too large to convert to int64")
             if self._exact_int_op:
                 result = _exact_int(self._op, x, operand, INT64_MIN, INT64_MAX)
                 if result is None:
-                    raise NodeOverflowError(
-                        f"{x!r} {self._symbol} {operand!r} does not fit in int64"
-                    )
+                    raise NodeOverflowError(f"{int(x)} {self._symbol} {operand} does not fit in int64")
                 return result
         if self._zero_divisor:
             raise NodeZeroDivisionError(self._zero_divisor_message())
         if self._fractional_power and -math.inf < x < 0:
             # Where CPython's float_pow turns to complex power (whose result may then overflow).
             raise NodeValueError(
-                f"{x!r} ** {operand!r}: a negative base to a fractional power has no real result"
+                f"{_base(x)} ** {operand!r}: a negative base to a fractional power has no real result"
             )
         try:
             return self._op(x, operand)
@@ -127,24 +136,22 @@ class Arithmetic:
             # CPython's own words, which the native runtime uses too.
             raise NodeZeroDivisionError("0.0 cannot be raised to a negative power") from None
         except OverflowError:
-            raise NodeOverflowError(f"{x!r} ** {operand!r} is too large for a float") from None
+            raise NodeOverflowError(f"{_base(x)} ** {operand!r} is too large for a float") from None
 
     def _numpy(self, x: np.ndarray | np.generic) -> Any:
         dtype = x.dtype
         if dtype not in _ARRAY_DTYPES:
-            raise NodeTypeError(
-                f"expected a numeric dtype (int32, int64, float32, float64), got {dtype}"
-            )
+            raise NodeTypeError(f"unsupported dtype {dtype} (expected int32, int64, float32 or float64)")
         operand = self._operand
         bounds = _INT_BOUNDS.get(dtype)
         int_by_int = bounds is not None and type(operand) is int
         if int_by_int and not bounds[0] <= operand <= bounds[1]:
-            raise NodeOverflowError(f"operand {operand} does not fit in {dtype}")
+            raise NodeOverflowError(f"Python integer {operand} out of bounds for {dtype}")  # numpy's words
         if self._zero_divisor:
             raise NodeZeroDivisionError(self._zero_divisor_message())
         if int_by_int:
             if self._negative_int_power:
-                raise NodeValueError(f"{dtype} to a negative integer power ({operand})")
+                raise NodeValueError("integers to negative integer powers are not allowed")  # numpy's words
             if self._exact_int_op and x.size:
                 # numpy wraps silently; the extreme results come from the extreme elements.
                 if type(x) is np.ndarray:
