@@ -32,6 +32,9 @@ class Expression {
   // Expressions nest at most this deep (parentheses, brackets, calls, indexes, unary operators
   // and exponents each open a level); deeper is a syntax error.
   static constexpr int kNestingLimit = 32;
+  // An expression has at most this many tokens; more is a syntax error. Real conditions have tens;
+  // the bound keeps the typed program's registers (16-bit indices, one 2 KiB row each) small.
+  static constexpr int kTokenLimit = 4096;
 
   // A syntax error is kInvalidParameter, with no path (the node adds the parameter's path) and a
   // message "syntax error at column N: ..." (N 1-based, counted in Unicode code points).
@@ -54,8 +57,8 @@ class Expression {
   //
   // Map: replaces every item by its value (on failure, `items` is cut to the first *failed_at).
   Status evaluate_batch(std::vector<Value>& items, size_t* failed_at) const;
-  // Filter: removes the items whose value is false, keeping order (on failure, `items` keeps the
-  // true ones of the first *failed_at).
+  // Filter: removes the items whose value is false, and None items (None is never a node's
+  // output), keeping order (on failure, `items` keeps the kept ones of the first *failed_at).
   Status filter_batch(std::vector<Value>& items, size_t* failed_at) const;
   // Router: truth[i] = 1 when item i's value is true, else 0 (on failure, truth has *failed_at
   // entries).

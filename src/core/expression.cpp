@@ -195,6 +195,10 @@ class Lexer {
       }
       const char c = text_[i];
       const size_t start = i;
+      if (tokens->size() == static_cast<size_t>(Expression::kTokenLimit)) {
+        return syntax_error(columns_[start], "expression longer than " +
+                                                 std::to_string(Expression::kTokenLimit) + " tokens");
+      }
       if (is_digit(c) || (c == '.' && i + 1 < n && is_digit(text_[i + 1]))) {
         RM_RETURN_IF_ERROR(scan_number(&i));
         Token t;
@@ -1571,6 +1575,9 @@ class TypedCompiler {
         if (!compile(p_.child(n, 0), &v)) return false;
         if (n.kind == Kind::kPos) {
           *out = {v.reg, v.type == TType::kBool ? TType::kInt : v.type};
+        } else if (const int64_t* c = is_intlike(v.type) ? constant_of(v.reg) : nullptr;
+                   c && *c != std::numeric_limits<int64_t>::min()) {
+          constant(Value::integer(-*c), out);  // -1 is a constant (so `x ** -1` has one type)
         } else if (is_intlike(v.type)) {
           *out = emit(TOp::kNegI, v.type == TType::kNpInt ? TType::kNpInt : TType::kInt, v.reg);
         } else {
@@ -1704,7 +1711,11 @@ class TypedCompiler {
   // a op b, as arith::python_binary / numpy_binary / numpy_general would compute it.
   bool arithmetic(arith::Op op, TVal a, TVal b, TVal* out, const AstNode* b_node = nullptr) {
     const bool numpy = is_numpy_type(a.type) || is_numpy_type(b.type);
-    if (is_intlike(a.type) && is_intlike(b.type)) {
+    // Python's int ** int is an int for an exponent >= 0 and a float below: one register type
+    // only when the exponent is a constant (numpy refuses negative ones: a bad lane either way).
+    const int64_t* int_exponent = op == arith::Op::kPower && !numpy && is_intlike(b.type) ? constant_of(b.reg) : nullptr;
+    if (op == arith::Op::kPower && !numpy && is_intlike(a.type) && is_intlike(b.type) && !int_exponent) return false;
+    if (is_intlike(a.type) && is_intlike(b.type) && !(int_exponent && *int_exponent < 0)) {
       const TType it = numpy ? TType::kNpInt : TType::kInt;
       const TType ft = numpy ? TType::kNpFloat : TType::kFloat;
       // A constant divisor > 1: division by a multiplication.
@@ -1806,6 +1817,9 @@ void compile_typed(Program* p) {
     auto tp = std::make_unique<TypedProgram>();
     TVal result;
     if (!TypedCompiler(*p, tp.get(), static_cast<TType>(t)).compile(p->root, &result)) continue;
+    // Each instruction and constant takes one register; more than 16-bit indices reach (not
+    // possible within Expression::kTokenLimit) would have wrapped: evaluate item by item instead.
+    if (tp->code.size() + tp->constants.size() + 2 > std::numeric_limits<uint16_t>::max()) continue;
     tp->result = result.reg;
     tp->result_type = result.type;
     tp->truth_code = tp->code;
@@ -2398,7 +2412,7 @@ Status Expression::filter_batch(std::vector<Value>& items, size_t* failed_at) co
       [&](size_t i) {
         bool t;
         RM_RETURN_IF_ERROR(evaluate_truth(items[i], &t));
-        if (t) items[kept++].swap(items[i]);
+        if (t && !items[i].is_null()) items[kept++].swap(items[i]);  // None is never kept
         return Status::OK();
       },
       failed_at);

@@ -273,12 +273,38 @@ TEST(ExpressionParse, DeepButAllowedNestingEvaluates) {
   EXPECT_TRUE(x->is_list() && x->as_list().empty());
 }
 
-TEST(ExpressionParse, ATenThousandTermChainNeitherNestsNorOverflowsTheStack) {
+TEST(ExpressionParse, ATwoThousandTermChainNeitherNestsNorOverflowsTheStack) {
   std::string text = "item";
-  for (int i = 0; i < 10000; ++i) text += i % 2 ? " - 1" : " + 2";
+  for (int i = 0; i < 2000; ++i) text += i % 2 ? " - 1" : " + 2";
   Result<Value> v = eval(text, Value::integer(5));
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(v->as_int(), 5 + 5000);
+  EXPECT_EQ(v->as_int(), 5 + 1000);
+}
+
+TEST(ExpressionParse, MoreTokensThanTheLimitIsASyntaxErrorAtTheFirstOneTooMany) {
+  // 65,535 terms once wrapped the typed program's 16-bit register indices (a heap overflow).
+  std::string text = "item";
+  for (int terms = 1; terms <= Expression::kTokenLimit / 2 + 1; ++terms) text += " + item";
+  Result<Expression> e = Expression::parse(text);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), StatusCode::kInvalidParameter);
+  // Tokens alternate "item", "+": token kTokenLimit + 1 (0-based kTokenLimit) is an "item".
+  const size_t column = static_cast<size_t>(Expression::kTokenLimit / 2) * 7 + 1;
+  EXPECT_EQ(e.status().message(), "syntax error at column " + std::to_string(column) + ": expression longer than " +
+                                      std::to_string(Expression::kTokenLimit) + " tokens");
+  std::string longest = "item";
+  for (int tokens = 1; tokens + 2 <= Expression::kTokenLimit; tokens += 2) longest += " + item";
+  Result<Value> v = eval(longest, Value::integer(1));
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_EQ(v->as_int(), Expression::kTokenLimit / 2);
+  Ref<NDArray> out;
+  size_t failed_at = 0;
+  Ref<NDArray> ints = NDArray::allocate(DType::kInt64, {2});
+  ints->mutable_data_as<int64_t>()[0] = 1;
+  ints->mutable_data_as<int64_t>()[1] = 2;
+  ASSERT_TRUE(parse(longest).evaluate_column(*ints, &out, &failed_at).ok())
+      << "the longest expression still compiles to a typed program";
+  EXPECT_EQ(out->data_as<int64_t>()[1], Expression::kTokenLimit);
 }
 
 TEST(ExpressionObject, CopiesShareTheProgramAndTheEmptyOneFails) {
@@ -805,6 +831,30 @@ TEST(ExpressionBatch, FailureKeepsTheOutputsBeforeTheFailingItem) {
   EXPECT_EQ(failed_at, 2u);
   ASSERT_EQ(out->size(), 2);
   EXPECT_EQ(out->data_as<int64_t>()[1], 20);
+}
+
+TEST(ExpressionBatch, AnIntPowerOfNegativeExponentIsAFloatOnTheTypedPathToo) {
+  // `2 ** -1` is a float in Python; the typed program once typed it int and failed on the column.
+  Ref<NDArray> out;
+  size_t failed_at = 0;
+  ASSERT_TRUE(parse("item + 2 ** -1").evaluate_column(array_of<int64_t>({0, 3}).as_array(), &out, &failed_at).ok());
+  EXPECT_EQ(out->dtype(), DType::kFloat64);
+  EXPECT_EQ(out->data_as<double>()[1], 3.5);
+  Status s = parse("item + item ** -1").evaluate_column(array_of<int64_t>({1, 2}).as_array(), &out, &failed_at);
+  EXPECT_EQ(s.code(), StatusCode::kValueError) << "numpy: integers to negative integer powers";
+  std::vector<Value> items = {Value::integer(2), Value::integer(4)};
+  ASSERT_TRUE(parse("2 ** item - item ** -1").evaluate_batch(items, &failed_at).ok());
+  EXPECT_TRUE(same(items[0], Value::real(3.5)));
+  EXPECT_TRUE(same(items[1], Value::real(15.75)));
+}
+
+TEST(ExpressionBatch, FilterDropsNoneItems) {
+  std::vector<Value> items = {Value(), Value::integer(1), Value(), Value::integer(0)};
+  size_t failed_at = 0;
+  ASSERT_TRUE(parse("True").filter_batch(items, &failed_at).ok());
+  ASSERT_EQ(items.size(), 2u) << "None is never a node's output";
+  EXPECT_EQ(items[0].as_int(), 1);
+  EXPECT_EQ(items[1].as_int(), 0);
 }
 
 TEST(ExpressionBatch, ColumnFormsDeclineWhatTheyCannotTake) {

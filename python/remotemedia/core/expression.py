@@ -27,11 +27,14 @@ from remotemedia.errors import (
     NodeZeroDivisionError,
 )
 
-__all__ = ["Expression", "NESTING_LIMIT", "FUNCTIONS"]
+__all__ = ["Expression", "NESTING_LIMIT", "TOKEN_LIMIT", "FUNCTIONS"]
 
 #: Parentheses, brackets, calls, indexes, unary operators and exponents open a nesting level; an
 #: expression deeper than this is a syntax error (both runtimes parse and evaluate recursively).
 NESTING_LIMIT = 32
+# At most this many tokens (the native runtime's Expression::kTokenLimit, which keeps its typed
+# program's 16-bit register indices in range).
+TOKEN_LIMIT = 4096
 
 #: name -> (fewest, most) arguments; None: no upper bound.
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
@@ -108,6 +111,8 @@ def _tokenize(text: str) -> list[_Token]:
             return tokens
         c = text[i]
         start = i
+        if len(tokens) == TOKEN_LIMIT:
+            raise _syntax_error(start + 1, f"expression longer than {TOKEN_LIMIT} tokens")
         if c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
             i = _scan_number(text, i)
             tokens.append(_number_token(text[start:i], start + 1))

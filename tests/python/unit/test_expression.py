@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from remotemedia import errors
 from remotemedia.core import expression as expr_module
-from remotemedia.core.expression import NESTING_LIMIT, Expression
+from remotemedia.core.expression import NESTING_LIMIT, TOKEN_LIMIT, Expression
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[2] / "data" / "expressions.json").read_text(encoding="utf-8")
@@ -154,11 +154,23 @@ def test_nesting_limit_and_long_chains():
     assert ev("(" * NESTING_LIMIT + "7" + ")" * NESTING_LIMIT) == 7
     with pytest.raises(errors.InvalidParameterError, match=f"column {NESTING_LIMIT + 1}:"):
         Expression.parse("(" * (NESTING_LIMIT + 1) + "7" + ")" * (NESTING_LIMIT + 1))
-    # A flat chain is one node, evaluated in a loop: no RecursionError however long.
-    chain = " + ".join(["item"] * (sys.getrecursionlimit() * 3))
-    assert ev(chain, 1) == sys.getrecursionlimit() * 3
-    assert ev(" and ".join(["item"] * 5000), 2) == 2
-    assert ev("item" + ".a" * 5000, _nested("a", 5000)) == 0
+    # A flat chain is one node, evaluated in a loop: no RecursionError up to the token limit.
+    terms = (TOKEN_LIMIT + 1) // 2  # "item + item ..." of n terms is 2n - 1 tokens
+    assert terms > sys.getrecursionlimit()
+    assert ev(" + ".join(["item"] * terms), 1) == terms
+    assert ev(" and ".join(["item"] * terms), 2) == 2
+    assert ev("item" + ".a" * 2000, _nested("a", 2000)) == 0
+
+
+def test_token_limit():
+    """One token more than TOKEN_LIMIT is a syntax error at that token (the native runtime's
+    typed program once wrapped its 16-bit register indices past 65,535 terms)."""
+    assert ev(" + ".join(["1"] * ((TOKEN_LIMIT + 1) // 2))) == (TOKEN_LIMIT + 1) // 2
+    text = " + ".join(["1"] * (TOKEN_LIMIT // 2 + 1))  # TOKEN_LIMIT + 1 tokens: the last "1" is one too many
+    column = text.rindex("1") + 1
+    with pytest.raises(errors.InvalidParameterError,
+                       match=f"^syntax error at column {column}: expression longer than {TOKEN_LIMIT} tokens$"):
+        Expression.parse(text)
 
 
 def _nested(key, depth):
