@@ -85,7 +85,7 @@ class FilterNode final : public Node {
   Status process(Value item, Emitter& out) override {
     bool keep = false;
     RM_RETURN_IF_ERROR(condition_.evaluate_truth(item, &keep));
-    if (keep) out.emit(std::move(item));
+    if (keep && !item.is_null()) out.emit(std::move(item));  // None is never an output
     return Status::OK();
   }
   Status process_batch(std::vector<Value>& items, std::vector<Value>& out, size_t* failed_at) override {

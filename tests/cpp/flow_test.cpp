@@ -68,6 +68,12 @@ TEST(FilterMap, BoxedAndColumnRunsAgree) {
   EXPECT_EQ(got, (std::vector<int64_t>{3, 5, 9, 11, 15, 17}));
 }
 
+TEST(FilterMap, FilterNeverEmitsNone) {
+  Result<Graph> g = compile(R"j({"version": "v1", "nodes": [{"id": "f", "node_type": "Filter", "params": {"condition": "not is_str(item)"}}]})j");
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  EXPECT_EQ(run_json(*g, {Value(), Value::integer(1), Value::string("x"), Value()}), "[1]");
+}
+
 TEST(FilterMap, ErrorsNameTheNodeAndItemAndKeepEarlierOutputs) {
   Result<Graph> g = compile(R"({"version": "v1", "nodes": [
       {"id": "m", "node_type": "Map", "params": {"expression": "10 // item"}}]})");
