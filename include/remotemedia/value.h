@@ -65,8 +65,10 @@ class Value {
   }
   static Value string(std::string s);
   static Value bytes(std::string b);
-  static Value list(List items);
-  static Value map(Map entries);
+  // `origin`: the object this list or map was made from (a binding's Python list or dict), which
+  // it stands for; the binding gives that very object back (docs/SEMANTICS.md, "Identity").
+  static Value list(List items, Ref<HeapObject> origin = {});
+  static Value map(Map entries, Ref<HeapObject> origin = {});
   static Value array(Ref<NDArray> a) { return heap(ValueKind::kArray, a.get()); }
   static Value audio(Ref<AudioBuffer> a) { return heap(ValueKind::kAudio, a.get()); }
   static Value object(Ref<OpaqueObject> o) { return heap(ValueKind::kObject, o.get()); }
@@ -120,6 +122,8 @@ class Value {
 
   // Map lookup; nullptr when absent or not a map.
   const Value* find(std::string_view key) const;
+  // A list's or map's origin (see list()), or nullptr.
+  const HeapObject* origin() const;
 
   // A short type name for messages, Python's where there is one ("int", "str", "ndarray").
   std::string type_name() const;

@@ -10,12 +10,14 @@ struct StringObject final : HeapObject {
   std::string text;
 };
 struct ListObject final : HeapObject {
-  explicit ListObject(List v) : items(std::move(v)) {}
+  ListObject(List v, Ref<HeapObject> o) : items(std::move(v)), origin(std::move(o)) {}
   List items;
+  Ref<HeapObject> origin;
 };
 struct MapObject final : HeapObject {
-  explicit MapObject(Map m) : entries(std::move(m)) {}
+  MapObject(Map m, Ref<HeapObject> o) : entries(std::move(m)), origin(std::move(o)) {}
   Map entries;
+  Ref<HeapObject> origin;
 };
 
 }  // namespace
@@ -41,8 +43,17 @@ Value Value::string(std::string s) {
   return heap(ValueKind::kString, new StringObject(std::move(s)));
 }
 Value Value::bytes(std::string b) { return heap(ValueKind::kBytes, new StringObject(std::move(b))); }
-Value Value::list(List items) { return heap(ValueKind::kList, new ListObject(std::move(items))); }
-Value Value::map(Map entries) { return heap(ValueKind::kMap, new MapObject(std::move(entries))); }
+Value Value::list(List items, Ref<HeapObject> origin) {
+  return heap(ValueKind::kList, new ListObject(std::move(items), std::move(origin)));
+}
+Value Value::map(Map entries, Ref<HeapObject> origin) {
+  return heap(ValueKind::kMap, new MapObject(std::move(entries), std::move(origin)));
+}
+const HeapObject* Value::origin() const {
+  if (kind_ == ValueKind::kList) return static_cast<const ListObject*>(p_)->origin.get();
+  if (kind_ == ValueKind::kMap) return static_cast<const MapObject*>(p_)->origin.get();
+  return nullptr;
+}
 
 const std::string& Value::as_string() const { return static_cast<const StringObject*>(p_)->text; }
 const List& Value::as_list() const { return static_cast<const ListObject*>(p_)->items; }

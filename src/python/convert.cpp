@@ -6,12 +6,17 @@
 #include <vector>
 
 #include "python/py_object.h"
+#include "python/raise_status.h"
 
 namespace remotemedia::py {
 
 namespace {
 
-constexpr int kMaxDepth = 64;  // deeper lists / dicts travel as opaque objects
+// Lists and dicts nest at most this many levels, as JSON data does (json.h); a deeper one, or one
+// that contains itself, is refused (docs/SEMANTICS.md, "Values and their types").
+constexpr int kMaxDepth = 64;
+constexpr const char* kTooDeepMessage =
+    "a list or dict nested more than 64 levels deep (or containing itself) is not a value";
 
 // numpy's types, looked up once. Deliberately leaked: they must outlive every static destructor.
 struct Numpy {
@@ -172,6 +177,42 @@ Value audio_from_python(PyObject* o) {
   return Value::audio(std::move(audio).value());
 }
 
+bool all_keys_are_str(PyObject* dict) {
+  PyObject *key, *val;
+  Py_ssize_t pos = 0;
+  while (PyDict_Next(dict, &pos, &key, &val)) {
+    if (Py_TYPE(key) != &PyUnicode_Type) return false;
+  }
+  return true;
+}
+
+// Thrown through the recursion, turned into a NodeValueError by from_python / batch_from_python.
+struct TooDeep {};
+[[noreturn]] void throw_too_deep() { throw TooDeep{}; }
+
+// A str's UTF-8 bytes. A lone surrogate has no UTF-8 form; it travels as its generalised UTF-8
+// (WTF-8) bytes, which keep code point count and order, so the string is a string to every node
+// (to_python decodes them back with "surrogatepass").
+std::string utf8_of(PyObject* str) {
+  Py_ssize_t n = 0;
+  if (const char* s = PyUnicode_AsUTF8AndSize(str, &n)) return std::string(s, static_cast<size_t>(n));
+  PyErr_Clear();
+  nb::object wtf8 = nb::steal(PyUnicode_AsEncodedString(str, "utf-8", "surrogatepass"));
+  if (!wtf8.is_valid()) throw nb::python_error();
+  return std::string(PyBytes_AS_STRING(wtf8.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(wtf8.ptr())));
+}
+
+// The str of UTF-8 bytes; surrogatepass gives back the lone surrogates utf8_of encoded.
+nb::object str_of(const std::string& s) {
+  PyObject* text = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogatepass");
+  if (text == nullptr) {  // other invalid UTF-8 (not made from a Python str): escaped bytes
+    PyErr_Clear();
+    text = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape");
+  }
+  if (text == nullptr) throw nb::python_error();
+  return nb::steal(text);
+}
+
 Value from_python_depth(PyObject* o, int depth) {
   PyTypeObject* t = Py_TYPE(o);
   if (o == Py_None) return Value::null();
@@ -184,39 +225,33 @@ Value from_python_depth(PyObject* o, int depth) {
   }
   if (t == &PyFloat_Type) return Value::real(PyFloat_AS_DOUBLE(o));
   if (t == &PyUnicode_Type) {
-    Py_ssize_t n = 0;
-    const char* s = PyUnicode_AsUTF8AndSize(o, &n);
-    if (s == nullptr) {  // lone surrogates have no UTF-8 form: keep the object itself
-      PyErr_Clear();
-      return opaque(o);
-    }
-    return Value::string(std::string(s, static_cast<size_t>(n)));
+    return Value::string(utf8_of(o));
   }
   if (t == &PyBytes_Type) {
     return Value::bytes(std::string(PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o))));
   }
-  if (t == &PyList_Type && depth < kMaxDepth) {
-    const Py_ssize_t n = PyList_GET_SIZE(o);
-    List items;
-    items.reserve(static_cast<size_t>(n));
-    for (Py_ssize_t i = 0; i < n; ++i) items.push_back(from_python_depth(PyList_GET_ITEM(o, i), depth + 1));
-    return Value::list(std::move(items));
-  }
-  if (t == &PyDict_Type && depth < kMaxDepth) {
+  if (t == &PyList_Type || t == &PyDict_Type) {
+    // The same rule as the Python executor's check_nesting (remotemedia.core.items): a dict is a
+    // map when every key is a str, and a list or map nests at most kMaxDepth levels.
+    if (t == &PyDict_Type && !all_keys_are_str(o)) return opaque(o);
+    if (depth >= kMaxDepth) throw_too_deep();
+    Ref<HeapObject> origin(new PyObjectHandle(o, false));
+    if (t == &PyList_Type) {
+      List items;
+      items.reserve(static_cast<size_t>(PyList_GET_SIZE(o)));
+      // The size is read again each time: converting an element may run Python code.
+      for (Py_ssize_t i = 0; i < PyList_GET_SIZE(o); ++i) {
+        nb::object element = nb::borrow(PyList_GET_ITEM(o, i));
+        items.push_back(from_python_depth(element.ptr(), depth + 1));
+      }
+      return Value::list(std::move(items), std::move(origin));
+    }
     Map entries;
     entries.reserve(static_cast<size_t>(PyDict_GET_SIZE(o)));
     PyObject *key, *val;
     Py_ssize_t pos = 0;
-    while (PyDict_Next(o, &pos, &key, &val)) {
-      Py_ssize_t n = 0;
-      const char* s = Py_TYPE(key) == &PyUnicode_Type ? PyUnicode_AsUTF8AndSize(key, &n) : nullptr;
-      if (s == nullptr) {  // non-string keys: the runtime's maps are keyed by text
-        PyErr_Clear();
-        return opaque(o);
-      }
-      entries.emplace_back(std::string(s, static_cast<size_t>(n)), from_python_depth(val, depth + 1));
-    }
-    return Value::map(std::move(entries));
+    while (PyDict_Next(o, &pos, &key, &val)) entries.emplace_back(utf8_of(key), from_python_depth(val, depth + 1));
+    return Value::map(std::move(entries), std::move(origin));
   }
   const Numpy& np = numpy();
   if (t == g_audio.type && t != nullptr) {
@@ -280,7 +315,13 @@ void register_audio_class(nb::handle cls) {
   g_audio = a;
 }
 
-Value from_python(nb::handle obj) { return from_python_depth(obj.ptr(), 0); }
+Value from_python(nb::handle obj) {
+  try {
+    return from_python_depth(obj.ptr(), 0);
+  } catch (TooDeep&) {
+    raise_status(ValueError(kTooDeepMessage));
+  }
+}
 
 nb::object to_python(const Value& v) {
   switch (v.kind()) {
@@ -288,15 +329,13 @@ nb::object to_python(const Value& v) {
     case ValueKind::kBool: return nb::bool_(v.as_bool());
     case ValueKind::kInt: return nb::steal(PyLong_FromLongLong(v.as_int()));
     case ValueKind::kFloat: return nb::steal(PyFloat_FromDouble(v.as_float()));
-    case ValueKind::kString: {
-      const std::string& s = v.as_string();
-      return nb::steal(PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "surrogateescape"));
-    }
+    case ValueKind::kString: return str_of(v.as_string());
     case ValueKind::kBytes: {
       const std::string& s = v.as_string();
       return nb::steal(PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())));
     }
     case ValueKind::kList: {
+      if (PyObject* o = python_object_of(v.origin())) return nb::borrow(o);  // the very object
       const List& items = v.as_list();
       nb::object list = nb::steal(PyList_New(static_cast<Py_ssize_t>(items.size())));
       for (size_t i = 0; i < items.size(); ++i) {
@@ -305,8 +344,9 @@ nb::object to_python(const Value& v) {
       return list;
     }
     case ValueKind::kMap: {
+      if (PyObject* o = python_object_of(v.origin())) return nb::borrow(o);
       nb::dict d;
-      for (const auto& [k, item] : v.as_map()) d[nb::str(k.data(), k.size())] = to_python(item);
+      for (const auto& [k, item] : v.as_map()) d[str_of(k)] = to_python(item);
       return d;
     }
     case ValueKind::kArray: return array_to_numpy(v.as_array());
@@ -355,7 +395,13 @@ Batch batch_from_python(nb::handle items) {
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
   PyObject** elements = PySequence_Fast_ITEMS(seq.ptr());
   batch.items.reserve(static_cast<size_t>(n));
-  for (Py_ssize_t i = 0; i < n; ++i) batch.items.push_back(from_python_depth(elements[i], 0));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    try {
+      batch.items.push_back(from_python_depth(elements[i], 0));
+    } catch (TooDeep&) {
+      raise_status(ValueError("item " + std::to_string(i) + ": " + kTooDeepMessage));
+    }
+  }
   return batch;
 }
 

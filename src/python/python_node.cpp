@@ -168,11 +168,12 @@ Status PythonNode::run_items(std::vector<Value>& items, Outputs out, size_t* fai
   if (items.empty()) return Status::OK();
   if (shutting_down()) return cancelled_by_shutdown();
   nb::gil_scoped_acquire gil;  // once for the whole batch
+  size_t at = 0;  // the item being processed, for an error a conversion raises
   try {
     switch (process_kind_) {
       case Kind::kPlain:
       case Kind::kGenerator:
-        for (size_t i = 0; i < items.size(); ++i) {
+        for (size_t i = 0; i < items.size(); at = ++i) {
           nb::object arg = to_python(items[i]);
           PyObject* result = PyObject_CallOneArg(process_.ptr(), arg.ptr());
           Status s = result == nullptr ? status_from_python_error() : collect(result, process_kind_, out);
@@ -209,7 +210,7 @@ Status PythonNode::run_items(std::vector<Value>& items, Outputs out, size_t* fai
     }
   } catch (nb::python_error& e) {  // raised by a conversion or the async runner itself
     e.restore();
-    *failed_at = 0;
+    *failed_at = at;
     return status_from_python_error();
   }
   items.clear();  // drop the inputs while the GIL is held: cheaper than re-taking it per value

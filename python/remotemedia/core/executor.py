@@ -20,7 +20,8 @@ import time
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from remotemedia.core import graph
-from remotemedia.core.items import input_items, run_result
+from remotemedia.core import registry
+from remotemedia.core.items import check_nesting, input_items, run_result
 from remotemedia.core.manifest import Connection, Manifest, NodeSpec
 from remotemedia.core.node import Node, ToPort
 from remotemedia.errors import GraphError, NodeValueError, annotate_node_exception
@@ -145,6 +146,40 @@ def process_runner(node: Node) -> tuple[Callable[[Any], Any], Runner]:
     return node.process, _runner(node.process)
 
 
+def _check_output(out: Any) -> Any:
+    check_nesting(out.item if type(out) is ToPort else out)
+    return out
+
+
+def _checked(fn: Callable[[Any], Any], runner: Runner) -> Callable[[Any], Any]:
+    """``fn`` with each output it makes checked by check_nesting, as the native runtime checks
+    every value a Python node gives it; the failure is then that item's, as there."""
+    if runner is _run_plain:
+        return lambda item: _check_output(fn(item))
+    if runner is _run_coroutine:
+        async def coroutine(item):
+            return _check_output(await fn(item))
+        return coroutine
+    if runner is _run_generator:
+        return lambda item: map(_check_output, fn(item))
+    if runner is _run_async_generator:
+        async def generator(item):
+            async for out in fn(item):
+                yield _check_output(out)
+        return generator
+    if runner is _run_batch:
+        return lambda items: [_check_output(out) for out in fn(items)]
+
+    async def batch(items):
+        return [_check_output(out) for out in await fn(items)]
+    return batch
+
+
+def _is_builtin(node: Node) -> bool:
+    spec = registry.lookup(node.node_type)
+    return spec is not None and type(node) is spec.node_class
+
+
 class _Stage:
     """One node during one run, its methods classified once."""
 
@@ -153,6 +188,7 @@ class _Stage:
         "process",
         "run_process",
         "run_flush",
+        "flush_fn",
         "async_initialize",
         "async_cleanup",
         "received",
@@ -165,6 +201,11 @@ class _Stage:
         self.node = node
         self.process, self.run_process = process_runner(node)
         self.run_flush = _runner(node.flush)
+        flush = node.flush
+        self.flush_fn = lambda _: flush()  # a runner's one-argument callable
+        if not _is_builtin(node):  # a user node's outputs: what the native runtime takes in
+            self.process = _checked(self.process, self.run_process)
+            self.flush_fn = _checked(self.flush_fn, self.run_flush)
         self.async_initialize = _runner(node.initialize) in _ASYNC_RUNNERS
         self.async_cleanup = _runner(node.cleanup) in _ASYNC_RUNNERS
         self.received = 0  # items received so far: the index of the next one
@@ -207,8 +248,7 @@ class _Stage:
         return outputs, failed_at, exc
 
     async def flush(self) -> tuple[list, BaseException | None]:
-        flush = self.node.flush
-        outputs, _, exc = await self.run_flush(lambda _: flush(), (None,))
+        outputs, _, exc = await self.run_flush(self.flush_fn, (None,))
         return outputs, (None if exc is None else self._locate(exc, None))
 
     def _locate(self, exc: BaseException, item_index: int | None) -> BaseException:

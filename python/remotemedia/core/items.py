@@ -9,7 +9,46 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["input_items", "run_result"]
+__all__ = ["input_items", "run_result", "check_nesting", "NESTING_LIMIT", "TOO_DEEP"]
+
+#: Lists and dicts nest at most this many levels (the native runtime's kMaxDepth in
+#: src/python/convert.cpp, the JSON data limit): a value deeper, or containing itself, is refused.
+NESTING_LIMIT = 64
+TOO_DEEP = "a list or dict nested more than 64 levels deep (or containing itself) is not a value"
+
+
+def _is_map(d: dict) -> bool:
+    """A dict is a map (a value the runtime looks into) when every key is a str; any other dict
+    is an opaque object, as in the native runtime."""
+    for key in d:
+        if type(key) is not str:
+            return False
+    return True
+
+
+def check_nesting(value: Any) -> None:
+    """Raise NodeValueError when ``value`` is a list or map nested more than NESTING_LIMIT levels
+    (a list that contains itself is infinitely deep): the rule the native runtime applies to every
+    Python value it takes in (docs/SEMANTICS.md)."""
+    t = type(value)
+    if t is not list and t is not dict:
+        return
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if type(v) is dict:
+            if not _is_map(v):
+                continue
+            children = v.values()
+        else:
+            children = v
+        if depth >= NESTING_LIMIT:
+            from remotemedia.errors import NodeValueError
+            raise NodeValueError(TOO_DEEP)
+        for child in children:
+            tc = type(child)
+            if tc is list or tc is dict:
+                stack.append((child, depth + 1))
 
 
 def input_items(items: Iterable[Any]) -> tuple[list, np.ndarray | None]:
@@ -19,7 +58,15 @@ def input_items(items: Iterable[Any]) -> tuple[list, np.ndarray | None]:
     gives its items. A list is returned as is, not copied: the executors never modify it."""
     if isinstance(items, np.ndarray) and items.ndim >= 1:
         return list(items), items
-    return (items if type(items) is list else list(items)), None
+    items = items if type(items) is list else list(items)
+    for i, item in enumerate(items):
+        t = type(item)
+        if t is list or t is dict:
+            try:
+                check_nesting(item)
+            except ValueError as exc:
+                raise type(exc)(f"item {i}: {exc}") from None
+    return items, None
 
 
 def run_result(outputs: list, like: np.ndarray | None) -> list | np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from remotemedia.core import async_runner
-from remotemedia.core.executor import RUNNER_KINDS, Outcome, _call_hook, _runner, process_runner
+from remotemedia.core.executor import RUNNER_KINDS, Outcome, _call_hook, _checked, _runner, process_runner
 from remotemedia.core.node import Node
 
 __all__ = ["NativeStage"]
@@ -56,8 +56,9 @@ class NativeStage:
 
     def run_async(self, items: Sequence[Any]) -> Outcome:
         """The async kinds of process: (outputs, failing index, exception or None)."""
-        return async_runner.run(self._run_process(self.process, items))
+        # Outputs checked as the executor checks them, so a too deep one fails at its own item.
+        return async_runner.run(self._run_process(_checked(self.process, self._run_process), items))
 
     def run_async_flush(self) -> Outcome:
         flush = self.flush
-        return async_runner.run(self._run_flush(lambda _: flush(), (None,)))
+        return async_runner.run(self._run_flush(_checked(lambda _: flush(), self._run_flush), (None,)))

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterable, AsyncIterator, Iterable, I
 from remotemedia import _native
 from remotemedia.core import async_runner
 from remotemedia.core.executor import GraphDelivery, PipelineRun, _call_hook, _Stage
+from remotemedia.core.items import check_nesting
 from remotemedia.core.histogram import LogHistogram
 from remotemedia.errors import RemoteMediaError
 
@@ -170,6 +171,7 @@ class _PyCore:
             raise SessionClosedError("send after end of input")
 
     def accept(self, item: Any) -> None:
+        check_nesting(item)  # as the native engine's conversion of the item does
         self.inputs.append((item, _perf_ns()))
         self.items_in += 1
 
