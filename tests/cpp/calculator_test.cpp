@@ -633,5 +633,52 @@ TEST(CalculatorNode, BatchStopsAtTheFirstFailureWithThePrefix) {
   EXPECT_EQ(out, (std::vector<Value>{Value::real(0.5), Value::real(1.5)}));
 }
 
+// Expected strings are CPython's repr of the same doubles.
+TEST(FloatRepr, WritesFloatsAsPythonReprDoes) {
+  const std::pair<double, const char*> cases[] = {
+      {0.0, "0.0"},        {-0.0, "-0.0"},          {1.0, "1.0"},
+      {0.5, "0.5"},        {100.0, "100.0"},        {1e15, "1000000000000000.0"},
+      {1e16, "1e+16"},     {1.5e16, "1.5e+16"},     {123456789012345678.0, "1.2345678901234568e+17"},
+      {1e-4, "0.0001"},    {1e-5, "1e-05"},         {0.00012345, "0.00012345"},
+      {1e308, "1e+308"},   {-1.5, "-1.5"},          {1.0 / 3, "0.3333333333333333"},
+      {5e-324, "5e-324"},  {2.2250738585072014e-308, "2.2250738585072014e-308"},
+      {0.1 + 0.2, "0.30000000000000004"},           {18446744073709551616.0, "1.8446744073709552e+19"},
+      {kInf, "inf"},       {-kInf, "-inf"},         {kNaN, "nan"},
+  };
+  for (const auto& [x, text] : cases) EXPECT_EQ(arith::float_repr(x), text) << text;
+}
+
+// The messages the Python executor gives (tests/python/system/test_error_wording.py holds both
+// executors to them).
+TEST(Messages, NameTheOperandsAsPythonWritesThem) {
+  auto message = [](Op op, Scalar a, Scalar b) {
+    Value out;
+    return arith::python_binary(op, a, b, &out).message();
+  };
+  EXPECT_EQ(message(Op::kAdd, I(kMax), I(1)), "9223372036854775807 + 1 does not fit in int64");
+  EXPECT_EQ(message(Op::kMultiply, I(kMin), I(-1)), "-9223372036854775808 * -1 does not fit in int64");
+  EXPECT_EQ(message(Op::kFloorDivide, I(kMin), I(-1)), "-9223372036854775808 // -1 does not fit in int64");
+  EXPECT_EQ(message(Op::kPower, I(-1), F(0.5)), "(-1) ** 0.5: a negative base to a fractional power has no real result");
+  EXPECT_EQ(message(Op::kPower, F(1e308), I(2)), "1e+308 ** 2 is too large for a float");
+  EXPECT_EQ(message(Op::kPower, I(-2), F(1025.0)), "(-2) ** 1025.0 is too large for a float");
+  Ref<NDArray> r;
+  int64_t failed = 0;
+  Ref<NDArray> a = NDArray::allocate(DType::kInt32, {1}, false);
+  a->mutable_data_as<int32_t>()[0] = 1 << 20;
+  EXPECT_EQ(arith::numpy_binary(Op::kAdd, *a, I(int64_t{1} << 31), &r, &failed).message(),
+            "Python integer 2147483648 out of bounds for int32");
+  EXPECT_EQ(arith::numpy_binary(Op::kPower, *a, I(2), &r, &failed).message(),
+            "int32 ** 2: a result does not fit in int32");
+  EXPECT_EQ(arith::numpy_binary(Op::kPower, *a, I(-1), &r, &failed).message(),
+            "integers to negative integer powers are not allowed");
+  EXPECT_EQ(arith::numpy_general(Op::kMultiply, a.get(), I(0), *a, &r).message(),
+            "int32 * int32: a result does not fit in int32");
+  EXPECT_EQ(arith::numpy_general(Op::kSubtract, nullptr, I(kMin), *a, &r).message(),
+            "Python integer -9223372036854775808 out of bounds for int32");
+  EXPECT_EQ(arith::numpy_general(Op::kSubtract, nullptr, I(10), *a, &r).ok(), true);
+  EXPECT_EQ(arith::unsupported_dtype(DType::kInt8).message(),
+            "unsupported dtype int8 (expected int32, int64, float32 or float64)");
+}
+
 }  // namespace
 }  // namespace remotemedia
