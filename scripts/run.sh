@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
+mkdir -p build
 bash scripts/setup.sh > build/setup.log 2>&1 || { cat build/setup.log; exit 1; }
 
 echo "== The seed's 'For Users' pipeline"
