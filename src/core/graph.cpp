@@ -179,7 +179,7 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
 
   g.order_ = topological_sort(g.nodes_);
   if (g.order_.size() != g.nodes_.size()) {
-    return graph_error("cycle: " + describe_cycle(g.nodes_), "$.connections");
+    return graph_error("connections form a cycle: " + describe_cycle(g.nodes_), "$.connections");
   }
   for (size_t i = 0; i < g.nodes_.size(); ++i) {
     if (g.nodes_[i].in_degree == 0) g.sources_.push_back(i);
