@@ -22,7 +22,7 @@ using namespace remotemedia;
 
 namespace {
 
-constexpr size_t kMaxItems = 4096;
+constexpr size_t kMaxItems = 1024;  // four of the typed path's 256-item chunks
 
 struct Outcome {
   Status status;
@@ -203,9 +203,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const size_t nul = input.find('\0');
   const std::string_view text = input.substr(0, nul);
-  // Waits for issue 11's point "expressions with 65,535+ terms (register wrap)": such a text is
-  // at least twice as many bytes. Remove once the typed compiler bounds its register numbers.
-  if (fuzz::capped() && text.size() > 64 * 1024) return 0;
   Result<Expression> e = Expression::parse(text);
   if (!e.ok()) {
     const Status& s = e.status();

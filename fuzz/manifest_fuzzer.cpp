@@ -69,17 +69,10 @@ void check_graph(const Manifest& m, const Graph& g) {
   }
 }
 
-// What the harness does not do with a graph: nodes that read or write files at paths the manifest
-// names, and parameters of known, unfixed faults.
+// What the harness does not run: nodes that read or write files at paths the manifest names.
 bool runnable(const Graph& g) {
   for (const GraphNode& n : g.nodes()) {
     if (n.type_name == "AudioFileSourceNode" || n.type_name == "AudioFileSinkNode") return false;
-    // Waits for issue 11's point "BufferNode(buffer_size=10**12) bad_alloc": the node reserves
-    // buffer_size items up front. Remove once BufferNode bounds or defers that reservation.
-    if (fuzz::capped() && n.type_name == "BufferNode") {
-      const Value* size = n.params.find("buffer_size");
-      if (size && size->is_int() && size->as_int() > (int64_t{1} << 16)) return false;
-    }
   }
   return true;
 }

@@ -9,8 +9,9 @@ PY=${PYTHON:-python3}
 
 # C++ toolchain and libraries, from Debian's packages.
 # libsoxr (resampling) and libsndfile (WAV, FLAC, Ogg) are the audio nodes' libraries.
+# clang and libclang-rt-14-dev (libFuzzer, clang 14's sanitizer runtimes) build the fuzz targets.
 APT_PACKAGES=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-              libsoxr-dev libsndfile1-dev)
+              libsoxr-dev libsndfile1-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

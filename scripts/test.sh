@@ -17,6 +17,9 @@ cmake -S . -B build/asan -G Ninja -DREMOTEMEDIA_TESTS=ON -DREMOTEMEDIA_CLI=OFF \
 ninja -C build/asan remotemedia_tests
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./build/asan/tests/cpp/remotemedia_tests --gtest_brief=1
 
+echo "== Fuzz targets: regression inputs, then 60 s each (docs/FUZZING.md)"
+bash scripts/fuzz.sh 60
+
 echo "== Streaming sessions and the worker pool under ThreadSanitizer"
 cmake -S . -B build/tsan -G Ninja -DREMOTEMEDIA_TESTS=ON -DREMOTEMEDIA_CLI=OFF \
       -DREMOTEMEDIA_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo > build/tsan.configure.log 2>&1 \
