@@ -281,13 +281,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const double ratio = number_of(*params->find("sample_rate")) / static_cast<double>(first_rate);
     if (ratio > 1024 && ratio <= 65536) return 0;
   }
-  if (fuzz::capped() && info.name == "EnergyVADNode") {
-    // Found by this target (fuzz/regressions/audio_nodes_fuzzer/energy_vad_nan_hangover): a NaN
-    // passes the parameters' minimum check and ms_to_samples casts it to int64 (undefined).
-    for (const auto& [name, v] : params->as_map()) {
-      if (v.is_float() && std::isnan(v.as_float())) return 0;
-    }
-  }
   if (fuzz::capped() && info.name == "AudioResampleNode") {
     // Found by this target (fuzz/regressions/audio_nodes_fuzzer/resample_zero_channels): audio of
     // no channels reaches soxr_create, and soxr_process reads a null pointer. Remove once fixed.

@@ -1,5 +1,6 @@
 #include "remotemedia/registry.h"
 
+#include <cmath>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -80,6 +81,8 @@ std::string type_problem(const ParamSpec& spec, const Value& v) {
     case ParamType::kNumber:
       if (is_big_integer(v)) return "must fit in int64";
       if (!v.is_int() && !v.is_float()) return std::string("must be a number, got ") + json_type_name(v);
+      // As the Python twin says. A NaN would also pass every bound check (it compares false).
+      if (v.is_float() && !std::isfinite(v.as_float())) return "must be finite (JSON has no inf or nan)";
       return "";
     case ParamType::kString: {
       if (!v.is_string()) return std::string("must be a string, got ") + json_type_name(v);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -157,6 +159,14 @@ TEST(CheckParams, NumberOperand) {
                          "must fit in int64"));
   EXPECT_TRUE(invalid_at(c, R"({"operation": "add", "operand": 1000000000000000000000000})", kPath + ".operand",
                          "must fit in int64"));
+  // JSON has no NaN, but a node made in C++ (a fuzzer, a plugin) can be given one: every bound
+  // compares false with it, so it must be refused as a number (EnergyVAD cast it to int64).
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    const Value params = Value::map({{"operation", Value::string("add")}, {"operand", Value::real(bad)}});
+    Result<Value> r = Registry::check_params(c, params, kPath);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "parameter 'operand' must be finite (JSON has no inf or nan)");
+  }
   for (const char* ok : {R"({"operation": "add", "operand": 9223372036854775807})",
                          R"({"operation": "add", "operand": -9223372036854775808})",
                          R"({"operation": "add", "operand": 2.5})", R"({"operation": "add", "operand": 1e300})"}) {
