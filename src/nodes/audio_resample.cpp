@@ -46,6 +46,9 @@ constexpr int64_t kMaxRate = std::numeric_limits<int32_t>::max();
 // The largest ratio of the two rates, either way, that the node lets libsoxr resample. libsoxr
 // 0.1.3 crashes upsampling by 2^18 or more at `quick`; docs/AUDIO.md gives the measurements.
 constexpr int64_t kMaxRatio = 65536;
+// The channel counts libsoxr is given: it crashes on 0 channels, and the soxr package (the Python
+// executor's) takes at most 65536.
+constexpr int32_t kMaxChannels = 65536;
 
 soxr_datatype_t soxr_type(DType dtype, bool planar) {
   soxr_datatype_t t = SOXR_FLOAT32_I;
@@ -161,6 +164,10 @@ class AudioResampleNode final : public Node {
     if (static_cast<int64_t>(out_rate_) > kMaxRatio * in_rate || static_cast<int64_t>(in_rate) > kMaxRatio * out_rate_) {
       return ValueError("cannot resample from " + std::to_string(in_rate) + " to " + std::to_string(out_rate_) +
                         " Hz: the rates differ by more than a factor of " + std::to_string(kMaxRatio));
+    }
+    if (channels_ < 1 || channels_ > kMaxChannels) {
+      return ValueError("cannot resample audio of " + std::to_string(channels_) + " channels: libsoxr takes 1 to " +
+                        std::to_string(kMaxChannels));
     }
     ratio_ = static_cast<double>(out_rate_) / static_cast<double>(in_rate);
     soxr_io_spec_t io = soxr_io_spec(soxr_type(dtype_, planar_), soxr_type(dtype_, planar_));

@@ -30,6 +30,9 @@ MAX_RATE = 2**31 - 1  # an Audio's rate is 32 bits in the native runtime
 # The largest ratio of the two rates, either way, given to libsoxr (the native node's kMaxRatio):
 # libsoxr 0.1.3 crashes upsampling by 2^18 or more at "quick" (docs/AUDIO.md, the measurements).
 MAX_RATIO = 65536
+# The channel counts given to libsoxr (the native kMaxChannels): the native library crashes on 0, and
+# the soxr package takes at most 65536.
+MAX_CHANNELS = 65536
 
 
 def _shaped(frames_by_channel: np.ndarray, ndim: int, layout: str) -> np.ndarray:
@@ -103,6 +106,8 @@ class AudioResampleNode(Node):
         if out_rate > MAX_RATIO * audio.sample_rate or audio.sample_rate > MAX_RATIO * out_rate:
             raise NodeValueError(f"cannot resample from {audio.sample_rate} to {out_rate} Hz: the rates differ by "
                                  f"more than a factor of {MAX_RATIO}")
+        if not 1 <= audio.channels <= MAX_CHANNELS:
+            raise NodeValueError(f"cannot resample audio of {audio.channels} channels: libsoxr takes 1 to {MAX_CHANNELS}")
         # Integers go through float64 (exact both ways; see the module docstring).
         self._scale = 1.0 / FULL_SCALE[self._dtype] if self._dtype in FULL_SCALE else None
         self._stream_dtype = "float64" if self._scale is not None else self._dtype
