@@ -281,13 +281,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const double ratio = number_of(*params->find("sample_rate")) / static_cast<double>(first_rate);
     if (ratio > 1024 && ratio <= 65536) return 0;
   }
-  if (fuzz::capped() && info.name == "AudioResampleNode") {
-    // Found by this target (fuzz/regressions/audio_nodes_fuzzer/resample_zero_channels): audio of
-    // no channels reaches soxr_create, and soxr_process reads a null pointer. Remove once fixed.
-    for (const Value& v : items) {
-      if (v.kind() == ValueKind::kAudio && v.as_audio().channels() == 0) return 0;
-    }
-  }
 
   if (std::getenv("RM_FUZZ_VERBOSE")) {  // for diagnosing a reproducer
     std::fprintf(stderr, "%s, %s\n", info.name.c_str(), batch ? "process_batch" : "process");
