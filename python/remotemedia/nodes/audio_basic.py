@@ -155,6 +155,8 @@ def _check_format(params: dict) -> tuple[str, str] | None:
 def _mix_down(a: Audio) -> np.ndarray:
     """Mono float64: per frame (((c0 + c1) + c2) + ...) / C of the samples scaled to [-1, 1)."""
     x = a.interleaved()
+    if a.frames == 0:  # no samples to add, however many channels (2**31 - 1 is allowed)
+        return np.zeros(0, np.float64)
     scale = 1.0 / FULL_SCALE[a.dtype] if a.dtype in FULL_SCALE else None
     m = x[:, 0].astype(np.float64)  # a new array
     if scale is not None:
@@ -228,7 +230,7 @@ class AudioFormatNode(Node):
                 if c >= channels:
                     noun = "channel" if channels == 1 else "channels"
                     raise NodeValueError(f"channel {c} selected, but the audio has {channels} {noun}")
-            if list(select) != list(range(channels)):
+            if len(select) != channels or list(select) != list(range(channels)):  # no list of 2**31 channels
                 _check_gathered_size(a, len(select), to)
                 r = _gather(a, list(select), layout)
         elif self._channels is not None and self._channels != channels:

@@ -20,7 +20,7 @@ from remotemedia.core.audio import Audio
 from remotemedia.core.node import Node
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
-from remotemedia.errors import NodeTypeError
+from remotemedia.errors import InvalidParameterError, NodeTypeError
 from remotemedia.nodes.ml._audio_input import mono_samples, type_name
 
 __all__ = ["SpeechToTextNode", "pocketsphinx_model_paths"]
@@ -91,7 +91,15 @@ class SpeechToTextNode(Node):
         if self._decoder is None or self._decoder_config != key:
             from pocketsphinx import Decoder
 
-            self._decoder = Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
+            for name, path in zip(_POCKETSPHINX_ONLY, key):
+                if not os.path.exists(path):  # PocketSphinx says only "Failed to initialize PocketSphinx"
+                    raise InvalidParameterError(f"parameter '{name}': no such file or directory: {path!r}",
+                                                path=None)
+            try:
+                self._decoder = Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
+            except RuntimeError as exc:
+                raise InvalidParameterError(f"PocketSphinx cannot load the model {key[0]!r}, {key[1]!r}, "
+                                            f"{key[2]!r}: {exc}", path=None) from exc
             self._decoder_config = key
 
     def cleanup(self) -> None:
@@ -132,7 +140,7 @@ class SpeechToTextNode(Node):
                 {"word": _ALTERNATE.sub("", seg.word),
                  "start": start + seg.start_frame / _FRAMES_PER_SECOND,
                  "end": start + (seg.end_frame + 1) / _FRAMES_PER_SECOND}
-                for seg in decoder.seg()
+                for seg in decoder.seg() or ()  # None when nothing was decoded
                 if not (seg.word.startswith("<") or seg.word.startswith("["))  # <s>, </s>, <sil>, [NOISE]
             ]
         return result

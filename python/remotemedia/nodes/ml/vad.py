@@ -30,6 +30,7 @@ from remotemedia.core.audio import Audio, convert_samples
 from remotemedia.core.node import Node, ToPort
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
+from remotemedia.errors import InvalidParameterError
 from remotemedia.nodes._audio_stream import check_rate, check_sample_type
 from remotemedia.nodes.ml._audio_input import mono_samples, require_audio
 from remotemedia.nodes.ml.segmenter import SpeechSegmenter, window_samples
@@ -81,7 +82,11 @@ def _inference_session(path: str) -> Any:
             options.inter_op_num_threads = 1
             options.intra_op_num_threads = 1
             options.log_severity_level = 3  # no warnings about unused initializers
-            session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            try:
+                session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # onnxruntime raises its own classes: NoSuchFile, InvalidProtobuf, ...
+                raise InvalidParameterError(f"parameter 'model': onnxruntime cannot load {path!r}: {exc}",
+                                            path=None) from exc
             _sessions[path] = session
         return session
 
