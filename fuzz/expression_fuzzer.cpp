@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "expression_reference.h"
 #include "fuzz_input.h"
 #include "remotemedia/expression.h"
 
@@ -24,19 +25,8 @@ namespace {
 
 constexpr size_t kMaxItems = 1024;  // four of the typed path's 256-item chunks
 
-struct Outcome {
-  Status status;
-  Value value;
-  bool truth = false;
-  Status truth_status;
-};
-
-Outcome reference(const Expression& e, const Value& item) {
-  Outcome o;
-  o.status = e.evaluate(item, &o.value);
-  o.truth_status = e.evaluate_truth(item, &o.truth);
-  return o;
-}
+using test_support::Outcome;
+using test_support::reference;
 
 bool same_error(const Status& a, const Status& b) { return a.code() == b.code() && a.message() == b.message(); }
 

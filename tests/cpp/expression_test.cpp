@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "expression_reference.h"
 #include "remotemedia/json.h"
+#include "same_value.h"
 
 namespace remotemedia {
 namespace {
@@ -51,46 +53,7 @@ StatusCode eval_error(const std::string& text, const Value& item) {
   return eval(text, item).status().code();
 }
 
-// Same kind and same value: 1, 1.0 and true differ; floats compare by bits except that any NaN
-// equals any NaN; maps by entries in order; big integers by digits.
-bool same(const Value& a, const Value& b) {
-  if (a.kind() != b.kind()) return false;
-  switch (a.kind()) {
-    case ValueKind::kFloat: {
-      const double x = a.as_float(), y = b.as_float();
-      if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
-      return x == y && std::signbit(x) == std::signbit(y);
-    }
-    case ValueKind::kList: {
-      if (a.as_list().size() != b.as_list().size()) return false;
-      for (size_t i = 0; i < a.as_list().size(); ++i) {
-        if (!same(a.as_list()[i], b.as_list()[i])) return false;
-      }
-      return true;
-    }
-    case ValueKind::kMap: {
-      if (a.as_map().size() != b.as_map().size()) return false;
-      for (size_t i = 0; i < a.as_map().size(); ++i) {
-        if (a.as_map()[i].first != b.as_map()[i].first || !same(a.as_map()[i].second, b.as_map()[i].second)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    case ValueKind::kArray: {
-      const NDArray& x = a.as_array();
-      const NDArray& y = b.as_array();
-      return x.dtype() == y.dtype() && x.shape() == y.shape() && x.numpy_scalar() == y.numpy_scalar() &&
-             (x.nbytes() == 0 || std::memcmp(x.data(), y.data(), x.nbytes()) == 0);
-    }
-    case ValueKind::kObject:
-      if (a.as_object().is_big_integer() && b.as_object().is_big_integer()) {
-        return a.as_object().big_integer_digits() == b.as_object().big_integer_digits();
-      }
-      return a == b;
-    default: return a == b;
-  }
-}
+using test_support::same;
 
 std::string show(const Value& v) {
   Result<std::string> j = to_json(v);
@@ -516,20 +479,8 @@ TEST(ExpressionNumpy, ArrayArithmeticIndexingAndShapes) {
 
 // ------------------------------------------------------------- typed paths == the evaluator
 
-// One item's outcome, item at a time: a value or an error code.
-struct Outcome {
-  Status status;
-  Value value;
-  bool truth = false;
-  Status truth_status;
-};
-
-Outcome reference(const Expression& e, const Value& item) {
-  Outcome o;
-  o.status = e.evaluate(item, &o.value);
-  o.truth_status = e.evaluate_truth(item, &o.truth);
-  return o;
-}
+using test_support::Outcome;
+using test_support::reference;
 
 // Every batch and column form over `items` against item-at-a-time evaluation.
 void expect_batches_agree(const Expression& e, const std::vector<Value>& items) {

@@ -14,8 +14,9 @@ import gc
 import time
 
 import pytest
+from lifecycle_node import Lifecycle
 
-from remotemedia import Node, Pipeline, _native
+from remotemedia import Pipeline, _native
 from remotemedia.core.session import Session, SyncSession
 
 _module = _native.runtime_module()
@@ -26,24 +27,7 @@ ENGINES = ["python", pytest.param("native", marks=native_only), pytest.param("na
 EXPECTED = [("initialize", "a"), ("initialize", "b"), ("cleanup", "b"), ("cleanup", "a")]
 
 
-class Recording(Node):
-    """Passes items on; records its initialize and cleanup in a shared log."""
-
-    def __init__(self, name=None, log=None, **kw):
-        super().__init__(name, **kw)
-        self.log = log
-
-    def initialize(self):
-        self.log.append(("initialize", self.name))
-
-    def process(self, x):
-        return x
-
-    def cleanup(self):
-        self.log.append(("cleanup", self.name))
-
-
-class AsyncRecording(Recording):
+class AsyncLifecycle(Lifecycle):
     """The same, with a cleanup that really suspends."""
 
     async def cleanup(self):
@@ -52,7 +36,7 @@ class AsyncRecording(Recording):
 
 
 def pipeline(log, kind):
-    cls = AsyncRecording if kind == "async cleanup" else Recording
+    cls = AsyncLifecycle if kind == "async cleanup" else Lifecycle
     return Pipeline([cls("a", log=log), cls("b", log=log)])
 
 
@@ -137,13 +121,13 @@ def test_a_dropped_sync_session_that_failed_is_collected_with_its_nodes_cleaned_
     log = []
     runtime, threaded = engine_args(engine)
 
-    class FailOnTwo(Recording):
+    class FailOnTwo(Lifecycle):
         def process(self, x):
             if x == 2:
                 raise ValueError("two")
             return x
 
-    s = SyncSession(Pipeline([Recording("a", log=log), FailOnTwo("b", log=log)]), runtime, 8, threaded=threaded).open()
+    s = SyncSession(Pipeline([Lifecycle("a", log=log), FailOnTwo("b", log=log)]), runtime, 8, threaded=threaded).open()
     got = []
     with pytest.raises(ValueError):
         for x in range(4):

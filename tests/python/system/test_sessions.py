@@ -15,6 +15,7 @@ import weakref
 
 import pytest
 from error_chains import context_chain, describe
+from lifecycle_node import Lifecycle
 from random_nodes import BUILTIN_KINDS, builtin_node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -120,23 +121,6 @@ class Split(Node):
 
     def process(self, x):
         return ToPort("even" if x % 2 == 0 else "odd", x)
-
-
-class Lifecycle(Node):
-    """Records initialize / cleanup in a shared log."""
-
-    def __init__(self, name=None, log=None, **kw):
-        super().__init__(name, **kw)
-        self.log = log if log is not None else []
-
-    def initialize(self):
-        self.log.append(("initialize", self.name))
-
-    def process(self, x):
-        return x
-
-    def cleanup(self):
-        self.log.append(("cleanup", self.name))
 
 
 class InOrder(Node):
