@@ -5,6 +5,7 @@
 // per batch); other graphs push each item depth-first. Both give the identical list.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "remotemedia/graph.h"
@@ -31,7 +32,13 @@ struct Batch {
 // to the errors so replaced, oldest first (the failure, then each close failure but the last), so
 // that the binding chains each as the next one's __context__ as a Python run does; it is left empty
 // when nothing was replaced (Session::open keeps the same list).
-Result<Batch> run_batch(const Graph& graph, Batch inputs, std::vector<Status>* replaced_errors = nullptr);
+//
+// `stop`, when given, is asked before each stage, block of items, pushed item and flush whether to
+// stop early (the binding's Ctrl-C check, a cancelled await): a stopped run closes its nodes and
+// fails with kCancelled. It runs on the run's thread, so it must be cheap or rate-limit itself.
+using StopCheck = std::function<bool()>;
+Result<Batch> run_batch(const Graph& graph, Batch inputs, std::vector<Status>* replaced_errors = nullptr,
+                        const StopCheck* stop = nullptr);
 Result<std::vector<Value>> run(const Graph& graph, std::vector<Value> inputs,
                                std::vector<Status>* replaced_errors = nullptr);
 

@@ -13,6 +13,7 @@
 #include "python/py_object.h"
 #include "python/python_node.h"
 #include "python/raise_status.h"
+#include "python/run_stop.h"
 #include "python/shutdown_gate.h"
 #include "remotemedia/executor.h"
 #include "remotemedia/graph.h"
@@ -58,15 +59,22 @@ class CompiledPipeline {
     graph_ = std::make_shared<const Graph>(compile_or_raise(manifest_json, &external));
   }
 
-  nb::object run(nb::handle items) const {
+  // `stop` ends the run early when set (from another thread); `check_signals` (the caller is the
+  // main thread) lets Ctrl-C end it with KeyboardInterrupt. Either way the nodes are closed first.
+  nb::object run(nb::handle items, const RunStop* stop, bool check_signals) const {
     RunTicket ticket;  // interpreter shutdown waits for this run to get back to Python
     const Graph& graph = this->graph();
     Batch in = batch_from_python(items);
     std::vector<Status> replaced;  // errors a close failure replaced: the raised error's __context__
+    RunStopCheck check(stop, check_signals);
+    const StopCheck stop_check = [&check] { return check(); };
     Result<Batch> out = [&] {
       nb::gil_scoped_release release;  // item values that die in here take the GIL themselves
-      return run_batch(graph, std::move(in), &replaced);
+      RunStopScope scope(stop);
+      return run_batch(graph, std::move(in), &replaced,
+                       stop != nullptr || check_signals ? &stop_check : nullptr);
     }();
+    check.rethrow_signal();
     if (!out.ok()) raise_status(out.status(), replaced);
     return batch_to_python(out.value());
   }

@@ -371,6 +371,21 @@ nb::object to_python(const Value& v) {
   return nb::none();
 }
 
+// Converting a million items holds the GIL for a good fraction of a second: an awaited run does it
+// on a worker thread, and the event loop's thread must get the GIL meanwhile. Python's own eval
+// loop would hand it over at every switch interval; C++ code has to let go itself. Releasing and
+// taking it back hands it to a thread that asked for it (Python's forced switching).
+namespace {
+
+constexpr size_t kItemsBetweenPauses = 4096;
+
+void let_other_threads_run() {
+  PyThreadState* state = PyEval_SaveThread();
+  PyEval_RestoreThread(state);
+}
+
+}  // namespace
+
 Batch batch_from_python(nb::handle items) {
   Batch batch;
   PyObject* o = items.ptr();
@@ -392,12 +407,13 @@ Batch batch_from_python(nb::handle items) {
   }
   nb::object seq = nb::steal(PySequence_Fast(o, "items must be iterable"));
   if (!seq.is_valid()) throw nb::python_error();
-  const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
-  PyObject** elements = PySequence_Fast_ITEMS(seq.ptr());
-  batch.items.reserve(static_cast<size_t>(n));
-  for (Py_ssize_t i = 0; i < n; ++i) {
+  batch.items.reserve(static_cast<size_t>(PySequence_Fast_GET_SIZE(seq.ptr())));
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq.ptr()); ++i) {
+    // The list is the caller's own (PySequence_Fast does not copy one), so its size and storage
+    // are read again after every pause, in which another thread may have changed it.
+    if (i > 0 && static_cast<size_t>(i) % kItemsBetweenPauses == 0) let_other_threads_run();
     try {
-      batch.items.push_back(from_python_depth(elements[i], 0));
+      batch.items.push_back(from_python_depth(PySequence_Fast_ITEMS(seq.ptr())[i], 0));
     } catch (TooDeep&) {
       raise_status(ValueError("item " + std::to_string(i) + ": " + kTooDeepMessage));
     }
@@ -409,6 +425,7 @@ nb::object batch_to_python(const Batch& batch) {
   if (batch.is_column()) return array_to_numpy(*batch.column);
   nb::object list = nb::steal(PyList_New(static_cast<Py_ssize_t>(batch.items.size())));
   for (size_t i = 0; i < batch.items.size(); ++i) {
+    if (i > 0 && i % kItemsBetweenPauses == 0) let_other_threads_run();  // the list is not shared yet
     PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), to_python(batch.items[i]).release().ptr());
   }
   return list;

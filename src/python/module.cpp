@@ -16,6 +16,7 @@
 #include "python/shutdown_gate.h"
 #include "python/python_node.h"
 #include "python/raise_status.h"
+#include "python/run_stop.h"
 #include "remotemedia/executor.h"
 #include "remotemedia/graph.h"
 #include "remotemedia/manifest.h"
@@ -79,6 +80,11 @@ NB_MODULE(_runtime, m) {
         "Refuses new native runs and waits for those in flight (registered with atexit).");
   nb::module_::import_("atexit").attr("register")(m.attr("_close_for_shutdown"), 10.0);
 
+  nb::class_<py::RunStop>(m, "RunStop", "Set from any thread to end the native run given it early.")
+      .def(nb::init<>())
+      .def("set", &py::RunStop::set)
+      .def_prop_ro("is_set", &py::RunStop::is_set);
+
   nb::class_<CompiledPipeline>(m, "CompiledPipeline", nb::type_slots(py::compiled_pipeline_slots))
       .def(nb::init<std::string_view, nb::handle>(), "manifest_json"_a, "python_nodes"_a = nb::none(),
            "Parses, checks and compiles a v1 manifest; raises remotemedia.errors.ManifestError and subclasses. "
@@ -86,9 +92,10 @@ NB_MODULE(_runtime, m) {
       .def("__init__", [](CompiledPipeline* self, nb::bytes manifest_json, nb::handle python_nodes) {
              new (self) CompiledPipeline(std::string_view(manifest_json.c_str(), manifest_json.size()), python_nodes);
            }, "manifest_json"_a, "python_nodes"_a = nb::none(), "The same, from UTF-8 bytes.")
-      .def("run", &CompiledPipeline::run, "items"_a,
+      .def("run", &CompiledPipeline::run, "items"_a, "stop"_a = nb::none(), "check_signals"_a = false,
            "Runs the pipeline over `items`; returns a list, or a numpy array for a 1-D numeric array input "
-           "that stayed a column.")
+           "that stayed a column. A set `stop` (RunStop) ends it early (RemoteMediaError: the run was stopped); "
+           "`check_signals` (main thread only) lets Ctrl-C end it with KeyboardInterrupt.")
       .def_prop_ro("name", [](const CompiledPipeline& p) { return p.graph().name(); })
       .def_prop_ro("node_ids", &CompiledPipeline::node_ids)
       .def_prop_ro("is_chain", [](const CompiledPipeline& p) { return p.graph().is_chain(); });

@@ -1,4 +1,5 @@
 #include "python/python_node.h"
+#include "python/run_stop.h"
 
 #include <memory>
 
@@ -174,6 +175,7 @@ Status PythonNode::run_items(std::vector<Value>& items, Outputs out, size_t* fai
       case Kind::kPlain:
       case Kind::kGenerator:
         for (size_t i = 0; i < items.size(); at = ++i) {
+          if (current_run_stopped()) return Status(StatusCode::kCancelled, "the run was stopped");
           nb::object arg = to_python(items[i]);
           PyObject* result = PyObject_CallOneArg(process_.ptr(), arg.ptr());
           Status s = result == nullptr ? status_from_python_error() : collect(result, process_kind_, out);

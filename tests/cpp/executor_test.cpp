@@ -458,6 +458,40 @@ TEST_P(Executor, CloseRunsInReverseOrderAndItsFailureReplacesTheResult) {
   EXPECT_LT(pos("close p2"), pos("close p1"));
 }
 
+TEST_P(Executor, AStopCheckThatSaysStopEndsTheRunWithItsNodesClosed) {
+  std::vector<N> nodes = {{"p1", "Probe", R"({"tag": "p1"})"}, {"p2", "Probe", R"({"tag": "p2"})"},
+                          {"p3", "Probe", R"({"tag": "p3"})"}};
+  int asked = 0;
+  const StopCheck stop = [&asked] { return ++asked > 2; };  // go on twice, then stop
+  Batch in;
+  in.items = ints({1, 2, 3, 4});
+  Result<Batch> r = run_batch(compile_chain(nodes, mode()), std::move(in), nullptr, &stop);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(r.status().message(), "the run was stopped");
+  EXPECT_EQ(asked, 3);
+  // Chain: asked before each stage, so p1 and p2 ran over every item and p3 over none; push: asked
+  // before each item, so items 1 and 2 went through all three and 3 and 4 through none.
+  const auto count = [](const std::string& e) { return std::count(events().begin(), events().end(), e); };
+  EXPECT_EQ(count("process p2 4"), mode() == Mode::kChain ? 1 : 0);
+  EXPECT_EQ(count("process p3 1"), mode() == Mode::kChain ? 0 : 1);
+  EXPECT_EQ(count("process p3 2"), mode() == Mode::kChain ? 0 : 1);
+  for (const char* closed : {"close p1", "close p2", "close p3"}) EXPECT_EQ(count(closed), 1) << closed;
+}
+
+TEST_P(Executor, AStopCheckThatNeverSaysStopChangesNothing) {
+  std::vector<N> nodes = {{"p1", "Probe", R"({"tag": "p1"})"}};
+  const StopCheck stop = [] { return false; };
+  Batch in;
+  in.items = ints({1, 2});
+  Result<Batch> r = run_batch(compile_chain(nodes, mode()), std::move(in), nullptr, &stop);
+  Result<std::vector<Value>> unchecked = run(compile_chain(nodes, mode()), ints({1, 2}));
+  ASSERT_TRUE(r.ok() && unchecked.ok()) << r.status().to_string();
+  r->box();
+  EXPECT_EQ(r->items, *unchecked);
+  EXPECT_EQ(r->items.size(), mode() == Mode::kChain ? 2u : 4u);  // push: the isolated PassThrough too
+}
+
 TEST_P(Executor, CloseFailuresKeepTheErrorsTheyReplacedOldestFirst) {
   auto where = [](const Status& s) {
     return s.node_id() + (s.item_index() ? " item " + std::to_string(*s.item_index()) : " end") + ": " + s.message();

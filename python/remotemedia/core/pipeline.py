@@ -43,6 +43,7 @@ class Pipeline:
         # What a run with the native runtime does, decided once per graph: a CompiledPipeline,
         # or the nodes that keep the pipeline on the Python executor.
         self._native_plan: Any = None
+        self._native_plan_is_all_native = False  # no Python node in it: a few scalars run quickly
         for node in nodes or ():
             self.add_node(node)
 
@@ -182,10 +183,13 @@ class Pipeline:
         native runtime, built-in nodes run as C++ and every other node runs its Python code inside
         the native pipeline (``explain()`` says which and why); their coroutines and async
         generators run on the runtime's own event loop. On the Python executor they run on the
-        current loop. A native run runs in the calling thread."""
+        current loop. A native run runs on a worker thread with the GIL released, so the event loop
+        goes on meanwhile; cancelling the awaiting task stops it."""
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
-            return _native.run_compiled(compiled, items)
+            if self._native_plan_is_all_native and _native.is_quick_input(items):
+                return _native.run_compiled(compiled, items)  # cheaper than a thread hop (docs/SEMANTICS.md)
+            return await _native.run_compiled_async(compiled, items)
         return await PipelineRun(self._nodes, self._connections).execute(items)
 
     def run_sync(
@@ -193,7 +197,8 @@ class Pipeline:
     ) -> list | np.ndarray:
         """``run`` for synchronous callers. A pipeline without async node methods runs in this
         thread without an event loop; one with them runs on a new loop, in a worker thread when
-        this thread already runs a loop."""
+        this thread already runs a loop. A native run runs in this thread; in the main thread,
+        Ctrl-C stops it promptly with KeyboardInterrupt (its nodes closed first)."""
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             return _native.run_compiled(compiled, items)
@@ -262,6 +267,7 @@ class Pipeline:
                 raise RuntimeUnavailableError("; ".join(p.reason for p in refused))
             python_nodes = {p.node.name: p.node for p in placements if p.runs_on == "python"}
             self._native_plan = module.CompiledPipeline(self._native_manifest(python_nodes), python_nodes)
+            self._native_plan_is_all_native = not python_nodes
         return self._native_plan
 
     def _native_manifest(self, python_nodes: dict[str, Node]) -> str:

@@ -24,7 +24,7 @@ class FakeCompiled:
         self.result = result
         self.runs = []
 
-    def run(self, items):
+    def run(self, items, stop=None, check_signals=False):
         self.runs.append(items)
         if isinstance(self.result, BaseException):
             raise self.result
@@ -43,6 +43,10 @@ class FakeRuntime:
 
     def has_node_type(self, name):
         return name in self.types
+
+    class RunStop:
+        def set(self):
+            pass
 
     def CompiledPipeline(self, manifest_json, python_nodes=None):
         self.compiled.append(FakeCompiled(manifest_json, self.result, python_nodes))
