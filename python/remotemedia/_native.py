@@ -18,7 +18,7 @@ import numpy as np
 from remotemedia.core.items import run_result
 from remotemedia.errors import RuntimeUnavailableError
 
-__all__ = ["runtime_module", "require_runtime", "warn_fallback", "run_compiled", "run_compiled_async", "is_quick_input"]
+__all__ = ["runtime_module", "require_runtime", "warn_fallback", "run_compiled", "run_compiled_async", "is_quick_input", "run_threads"]
 
 _NOT_LOADED: Any = object()
 UNSET: Any = object()  # "look the module up yourself" for functions taking an optional module
@@ -82,7 +82,8 @@ _run_threads: concurrent.futures.ThreadPoolExecutor | None = None
 _run_threads_lock = threading.Lock()
 
 
-def _threads() -> concurrent.futures.ThreadPoolExecutor:
+def run_threads() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads awaited native work runs on."""
     global _run_threads
     with _run_threads_lock:
         if _run_threads is None:
@@ -110,7 +111,7 @@ async def run_compiled_async(compiled: Any, items: Iterable[Any]) -> list | np.n
     stop = require_runtime().RunStop()
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_threads(), run_compiled, compiled, items, stop)
+        return await loop.run_in_executor(run_threads(), run_compiled, compiled, items, stop)
     except asyncio.CancelledError:
         stop.set()
         raise

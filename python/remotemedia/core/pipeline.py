@@ -218,7 +218,9 @@ class Pipeline:
 
     # ------------------------------------------------------------------------------- sessions
 
-    def session(self, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False) -> _session.Session:
+    def session(
+        self, runtime: str = "auto", capacity: int = 64, *, threaded: bool | None = None
+    ) -> _session.Session:
         """A streaming session for asyncio (docs/SESSIONS.md): ``async with pipeline.session()
         as s``, then ``await s.send(x)``, ``await s.end()``, ``async for out in s``. Outputs equal
         ``run(all items)``; ``capacity`` bounds the items it holds (sent, not processed, plus
@@ -229,7 +231,7 @@ class Pipeline:
         return _session.Session(self, runtime, capacity, threaded=threaded)
 
     def sync_session(
-        self, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
+        self, runtime: str = "auto", capacity: int = 64, *, threaded: bool | None = None
     ) -> _session.SyncSession:
         """``session`` for synchronous callers: ``with pipeline.sync_session() as s``, then
         ``s.send(x)``, ``s.end()``, ``for out in s``."""

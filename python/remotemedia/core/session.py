@@ -804,20 +804,27 @@ class _NativeAsyncEngine(_NativeBase):
         ready = self._ready = asyncio.Event()
         space = self._space = asyncio.Event()
 
+        wake_pending = False  # read and written with the GIL held
+
         def wake() -> None:
+            nonlocal wake_pending
+            wake_pending = False  # before the events: news after this schedules another wake
             ready.set()
             space.set()
 
         def notify() -> None:
+            nonlocal wake_pending
             try:
                 if threading.get_ident() == loop_thread:
                     wake()
-                else:
+                elif not wake_pending:  # one hop to the loop covers all news until it runs
+                    wake_pending = True
                     loop.call_soon_threadsafe(wake)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 pass
 
-        self._create(notify)
+        # Opening runs the Python nodes' initialize (a model may load for seconds): off the loop.
+        await loop.run_in_executor(_native.run_threads(), self._create, notify)
 
     async def send(self, item: Any) -> None:
         while True:
@@ -858,7 +865,11 @@ class _NativeAsyncEngine(_NativeBase):
         self._wake_all()
 
     async def cancel(self) -> None:
-        self.cancel_nowait()
+        # Cancelling waits for an item in flight and runs the nodes' cleanup: off the loop.
+        if self._native is not None and not self._cancelled:
+            await asyncio.get_running_loop().run_in_executor(_native.run_threads(), self.cancel_nowait)
+        else:
+            self.cancel_nowait()
 
     async def close(self) -> None:
         error_seen = self._error_seen
@@ -984,9 +995,13 @@ class _SessionFront:
     _PY_ENGINE: Any = None
     _NATIVE_ENGINE: Any = None
     _NOT_OPEN = ""
+    # threaded=None: whether a native session whose pipeline has Python nodes processes its items
+    # on the worker pool. Under asyncio it does, since a Python node's item may take any time and
+    # must not hold up the event loop; native nodes take microseconds, so they stay inline.
+    _AUTO_THREADED = False
 
     def __init__(
-        self, pipeline: Pipeline, runtime: str = "auto", capacity: int = 64, *, threaded: bool = False
+        self, pipeline: Pipeline, runtime: str = "auto", capacity: int = 64, *, threaded: bool | None = None
     ) -> None:
         _check_arguments(runtime, capacity)
         self._pipeline = pipeline
@@ -1006,7 +1021,10 @@ class _SessionFront:
         compiled = self._pipeline._compiled(self._runtime)
         if compiled is None:
             return self._PY_ENGINE(_PyCore(self._pipeline, self.capacity))
-        return self._NATIVE_ENGINE(compiled, self.capacity, self.threaded)
+        threaded = self.threaded
+        if threaded is None:  # the default: see _AUTO_THREADED
+            threaded = self._AUTO_THREADED and not self._pipeline._native_plan_is_all_native
+        return self._NATIVE_ENGINE(compiled, self.capacity, threaded)
 
     def _open_engine(self) -> Any:
         if self._engine is None:
@@ -1052,11 +1070,14 @@ class Session(_SessionFront):
 
     ``threaded=True`` (native engine only) processes every item on the runtime's worker pool
     instead of in ``send`` when the session is idle: the sending thread never runs node code, and
-    sessions sent to from one thread run in parallel, at the cost of a thread hop per item.
+    sessions sent to from one thread run in parallel, at the cost of a thread hop per item. The
+    default (None) is threaded when the pipeline runs Python nodes, so that no node code holds up
+    the event loop; opening (initialize) and cancelling (cleanup) run off the loop's thread too.
     """
 
     _PY_ENGINE = _PyAsyncEngine
     _NATIVE_ENGINE = _NativeAsyncEngine
+    _AUTO_THREADED = True
     _NOT_OPEN = "the session is not open: use `async with pipeline.session() as s`"
 
     async def open(self) -> Session:
