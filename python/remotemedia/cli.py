@@ -25,11 +25,36 @@ from typing import Any, Iterator
 
 from remotemedia import errors
 from remotemedia.core import registry
+from remotemedia.core.manifest import MAX_MANIFEST_BYTES
 from remotemedia.core.pipeline import RUNTIMES, Pipeline
 
 
-def _read(path: str) -> str:
-    return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+class _TooLarge(Exception):
+    pass
+
+
+def _read_limited(path: str, what: str) -> bytes:
+    """The bytes of ``path`` (``-``: stdin), at most the 16 MiB limit every manifest and input
+    obeys: only limit + 1 bytes are read, so an endless stream (/dev/zero) is refused there
+    instead of filling memory. The C++ program (src/cli/main.cpp) reads the same way and words
+    the refusal the same."""
+    limit = MAX_MANIFEST_BYTES
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    if len(data) > limit:
+        raise _TooLarge(f"{what} is more than the 16 MiB limit ({limit} bytes)")
+    return data
+
+
+def _read_manifest(path: str) -> Pipeline:
+    try:
+        text = _read_limited(path, "manifest text")
+    except _TooLarge as exc:
+        raise errors.ManifestError(str(exc), path="$") from None
+    return Pipeline.from_manifest(text)
 
 
 def cmd_run(args) -> int:
@@ -39,8 +64,8 @@ def cmd_run(args) -> int:
         print("error: --chunk-ms and --no-progress go with --audio", file=sys.stderr)
         return 3
     try:
-        pipeline = Pipeline.from_manifest(Path(args.manifest).read_bytes())
-        items = json.loads(_read("-" if args.input is None else args.input))
+        pipeline = _read_manifest(args.manifest)
+        items = json.loads(_read_limited("-" if args.input is None else args.input, "input").decode("utf-8"))
         if not isinstance(items, list):
             print("error: input must be a JSON array of items", file=sys.stderr)
             return 3
@@ -48,7 +73,7 @@ def cmd_run(args) -> int:
     except errors.ManifestError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
@@ -124,7 +149,7 @@ def cmd_run_audio(args) -> int:
         print(f"error: --chunk-ms must be a number greater than 0, not {args.chunk_ms}", file=sys.stderr)
         return 3
     try:
-        pipeline = Pipeline.from_manifest(Path(args.manifest).read_bytes())
+        pipeline = _read_manifest(args.manifest)
     except errors.ManifestError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -197,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="remotemedia", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a manifest on a JSON array of items")
-    run.add_argument("manifest")
+    run.add_argument("manifest", help="manifest file (JSON), or - for stdin")
     run.add_argument("-i", "--input", default=None, help="JSON array of items: a file, or - for stdin (default)")
     run.add_argument("--audio", metavar="FILE", default=None,
                      help="stream an audio file (WAV, FLAC, Ogg, ...) through the pipeline in chunks; "

@@ -29,17 +29,29 @@ constexpr int kExitManifest = 1;
 constexpr int kExitNode = 2;
 constexpr int kExitInput = 3;
 
-bool read_text(const std::string& path, std::string* out) {
-  if (path == "-") {
-    out->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
+enum class ReadResult { kOk, kUnreadable, kTooLarge };
+
+// Reads at most kMaxJsonBytes + 1 bytes: a larger text fails the size limit whatever follows, so an
+// endless stream (/dev/zero, a pipe that never closes) is refused at the limit instead of being
+// read into memory. The Python command (python/remotemedia/cli.py) reads the same way.
+ReadResult read_text(const std::string& path, std::string* out) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return ReadResult::kUnreadable;
+    in = &file;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+  out->resize(kMaxJsonBytes + 1);
+  in->read(out->data(), static_cast<std::streamsize>(out->size()));
+  if (in->bad()) return ReadResult::kUnreadable;
+  out->resize(static_cast<size_t>(in->gcount()));
+  return out->size() > kMaxJsonBytes ? ReadResult::kTooLarge : ReadResult::kOk;
+}
+
+// The same words as the Python command's.
+std::string too_large(const std::string& what) {
+  return what + " is more than the 16 MiB limit (" + std::to_string(kMaxJsonBytes) + " bytes)";
 }
 
 int fail(const Status& s) {
@@ -59,8 +71,10 @@ int fail(const Status& s) {
 
 Result<Graph> load_graph(const std::string& path) {
   std::string text;
-  if (!read_text(path, &text)) {
-    return Status(StatusCode::kInternal, "cannot read manifest '" + path + "'");
+  switch (read_text(path, &text)) {
+    case ReadResult::kUnreadable: return Status(StatusCode::kInternal, "cannot read manifest '" + path + "'");
+    case ReadResult::kTooLarge: return ManifestError(too_large("manifest text"), "$");
+    case ReadResult::kOk: break;
   }
   RM_ASSIGN_OR_RETURN(Manifest manifest, parse_manifest(text));
   return Graph::compile(manifest, Registry::global());
@@ -70,9 +84,10 @@ int cmd_run(const std::string& manifest_path, const std::string& input_path, boo
   Result<Graph> graph = load_graph(manifest_path);
   if (!graph.ok()) return fail(graph.status());
   std::string input_text;
-  if (!read_text(input_path, &input_text)) {
-    std::cerr << "error: cannot read input '" << input_path << "'\n";
-    return kExitInput;
+  switch (read_text(input_path, &input_text)) {
+    case ReadResult::kUnreadable: std::cerr << "error: cannot read input '" << input_path << "'\n"; return kExitInput;
+    case ReadResult::kTooLarge: std::cerr << "error: " << too_large("input") << "\n"; return kExitInput;
+    case ReadResult::kOk: break;
   }
   Result<Value> items = parse_json(input_text);
   if (!items.ok() || !items->is_list()) {
