@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["input_items", "run_result", "check_nesting", "NESTING_LIMIT", "TOO_DEEP"]
+__all__ = ["check_items_argument", "input_items", "run_result", "check_nesting", "NESTING_LIMIT", "TOO_DEEP"]
 
 #: Lists and dicts nest at most this many levels (the native runtime's kMaxDepth in
 #: src/python/convert.cpp, the JSON data limit): a value deeper, or containing itself, is refused.
@@ -49,6 +49,20 @@ def check_nesting(value: Any) -> None:
             tc = type(child)
             if tc is list or tc is dict:
                 stack.append((child, depth + 1))
+
+
+def check_items_argument(items: Any, *, async_ok: bool = False) -> None:
+    """TypeError unless ``items`` is a collection of items: a str, bytes or dict is iterable, but
+    ``run("abc")`` meaning three one-letter items is almost always a mistake for ``run(["abc"])``."""
+    if isinstance(items, (str, bytes, bytearray, dict)):
+        raise TypeError(f"items must be an iterable of items (a list, tuple, generator or numpy array), not a "
+                        f"{type(items).__name__}: to run one {type(items).__name__}, pass [item]")
+    if hasattr(items, "__iter__") or (async_ok and hasattr(items, "__aiter__")):
+        return
+    if isinstance(items, np.ndarray):  # a 0-d array has __iter__ but cannot be iterated
+        return
+    raise TypeError(f"items must be an iterable of items (a list, tuple, generator or numpy array), not "
+                    f"{type(items).__name__}: to run one item, pass [item]")
 
 
 def input_items(items: Iterable[Any]) -> tuple[list, np.ndarray | None]:

@@ -73,7 +73,10 @@ class Node:
         if name is None:
             name = f"{type(self).__name__}_{next(type(self)._name_counter)}"
         elif type(name) is not str or not name:
-            raise ManifestError(f"a node name must be a non-empty string, got {name!r}", path=None)
+            hint = ""
+            if callable(name):  # FilterNode(lambda x: ...): the first positional argument is the name
+                hint = " (a function goes by keyword: FilterNode(condition=f), MapNode(expression=f))"
+            raise ManifestError(f"a node name must be a non-empty string, got {name!r}{hint}", path=None)
         self.name = name
         self.config = config
         problem = self.type_spec().check_params(config)

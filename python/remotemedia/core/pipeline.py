@@ -12,6 +12,7 @@ import numpy as np
 from remotemedia import _native
 from remotemedia.core import async_runner, registry
 from remotemedia.core.executor import PipelineRun
+from remotemedia.core.items import check_items_argument
 from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node, Port
 from remotemedia.core import session as _session
@@ -185,6 +186,7 @@ class Pipeline:
         generators run on the runtime's own event loop. On the Python executor they run on the
         current loop. A native run runs on a worker thread with the GIL released, so the event loop
         goes on meanwhile; cancelling the awaiting task stops it."""
+        check_items_argument(items)
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             if self._native_plan_is_all_native and _native.is_quick_input(items):
@@ -199,6 +201,7 @@ class Pipeline:
         thread without an event loop; one with them runs on a new loop, in a worker thread when
         this thread already runs a loop. A native run runs in this thread; in the main thread,
         Ctrl-C stops it promptly with KeyboardInterrupt (its nodes closed first)."""
+        check_items_argument(items)
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             return _native.run_compiled(compiled, items)
@@ -243,11 +246,13 @@ class Pipeline:
         """``async for out in pipeline.stream(items)``: the outputs of ``items`` (an iterable or
         an async iterable) as they come, from a session that a producer task feeds while the
         caller consumes. Leaving the loop early cancels the session."""
+        check_items_argument(items, async_ok=True)
         return _session.stream(self, items, runtime=runtime, capacity=capacity)
 
     def stream_sync(self, items: Iterable[Any], *, runtime: str = "auto", capacity: int = 64) -> Iterator[Any]:
         """``for out in pipeline.stream_sync(items)``: ``stream`` for synchronous callers, in this
         thread."""
+        check_items_argument(items)
         return _session.stream_sync(self, items, runtime=runtime, capacity=capacity)
 
     def _compiled(self, runtime: str) -> Any:

@@ -82,13 +82,23 @@ class MapNode(Node):
     PARAMS = (ParamSpec("expression", "string", required=True,
                         description="An expression of `item` (docs/EXPRESSIONS.md)."),)
 
-    def __init__(self, name: str | None = None, **config: Any):
-        super().__init__(name, **config)
+    def __init__(self, name: str | None = None, expression: str | Callable[[Any], Any] | None = None, **kw: Any):
+        if callable(expression):  # a Python function: the node runs as Python (python_only_reason)
+            super().__init__(name, expression="item", **kw)  # the other parameters still get checked
+            self.config = {"expression": expression}
+            self.process = expression
+            return
+        if expression is None:
+            super().__init__(name, **kw)  # raises: the expression is required
+        super().__init__(name, expression=expression, **kw)
         self.process = Expression.parse(self.config["expression"]).evaluate
 
     @classmethod
     def check_config(cls, params: dict) -> tuple[str, str] | None:
         return _syntax(params["expression"], ".expression")
+
+    def python_only_reason(self) -> str | None:
+        return "its expression is a Python callable" if callable(self.config.get("expression")) else None
 
 
 def _route_table(params: dict) -> tuple[list[tuple[Expression, str]], tuple[str, ...], str | None]:

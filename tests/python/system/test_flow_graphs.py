@@ -129,6 +129,23 @@ def test_filter_with_a_python_callable_runs_as_python_inside_the_native_pipeline
         pipeline.serialize()
 
 
+def test_map_with_a_python_callable_runs_as_python_inside_the_native_pipeline():
+    # None from the function emits nothing, as a None value of an expression does.
+    pipeline = Pipeline([MapNode(name="m", expression=lambda x: None if x % 2 else x * 10),
+                         MapNode(name="n", expression="item + 1")])
+    assert [p.runs_on for p in pipeline.explain()] == ["python", "native"]
+    assert both(pipeline, list(range(6))) == ("ok", [1, 21, 41])
+    with pytest.raises(errors.InvalidParameterError):  # a callable has no JSON form
+        pipeline.serialize()
+
+
+@pytest.mark.parametrize("cls", [FilterNode, MapNode])
+def test_a_function_given_as_the_node_name_says_to_pass_it_by_keyword(cls):
+    with pytest.raises(errors.ManifestError, match=r"a function goes by keyword: FilterNode\(condition=f\), "
+                                                    r"MapNode\(expression=f\)"):
+        cls(lambda x: x)
+
+
 # ----------------------------------------------------------------------------------- Router
 
 

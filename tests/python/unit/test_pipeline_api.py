@@ -393,3 +393,24 @@ def test_missing_native_module_with_native_requested_raises(no_native):
     # The seed's use_rust=True fell back automatically, and still does.
     with pytest.warns(RuntimeWarning, match="cannot be imported"):
         assert seed_pipeline().run_sync([1], use_rust=True) == [6]
+
+
+@pytest.mark.parametrize("items,kind", [("abc", "str"), (b"ab", "bytes"), (bytearray(b"a"), "bytearray"),
+                                        ({"a": 1}, "dict")])
+@pytest.mark.parametrize("runtime", ["python", "auto"])
+def test_a_string_bytes_or_dict_is_not_a_list_of_items(items, kind, runtime):
+    pipeline = Pipeline([PassThroughNode()])
+    message = f"items must be an iterable of items .* not a {kind}: to run one {kind}, pass \\[item\\]"
+    with pytest.raises(TypeError, match=message):
+        pipeline.run_sync(items, runtime=runtime)
+    with pytest.raises(TypeError, match=message):
+        asyncio.run(pipeline.run(items, runtime=runtime))
+    with pytest.raises(TypeError, match=message):
+        pipeline.stream_sync(items, runtime=runtime)
+    assert pipeline.run_sync([items], runtime=runtime) == [items]
+
+
+@pytest.mark.parametrize("items", [5, None, 2.5])
+def test_a_single_value_is_not_a_list_of_items(items):
+    with pytest.raises(TypeError, match=f"not {type(items).__name__}: to run one item, pass \\[item\\]"):
+        Pipeline([PassThroughNode()]).run_sync(items, runtime="python")
