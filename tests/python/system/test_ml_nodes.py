@@ -688,3 +688,12 @@ def test_moonshine_trims_the_quiet_ends_of_a_piece():
     x[15000] = 0.5 * 10 ** (-70 / 20)  # 70 dB down: trimmed
     assert (_trim(x).size, _trim(x)[5]) == (12160 - 3200, 0.5)
     assert _trim(np.zeros(0, np.float32)).size == 0 and _trim(np.zeros(100, np.float32)).size == 100
+
+
+def test_the_seeds_whisper_node_import_says_what_to_use_instead():
+    with pytest.raises(ImportError, match="has no WhisperTranscription: use SpeechToTextNode"):
+        from remotemedia.nodes.ml import WhisperTranscription  # noqa: F401
+    with pytest.raises(AttributeError):
+        import remotemedia.nodes.ml as ml
+
+        ml.NoSuchThing  # noqa: B018
