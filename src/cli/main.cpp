@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,8 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "remotemedia/executor.h"
 #include "remotemedia/graph.h"
@@ -54,6 +58,240 @@ std::string too_large(const std::string& what) {
   return what + " is more than the 16 MiB limit (" + std::to_string(kMaxJsonBytes) + " bytes)";
 }
 
+// The first syntax fault of a text that is not JSON, worded from a small vocabulary the Python
+// command (python/remotemedia/cli.py, _json_syntax_fault) words the same: nlohmann's and CPython's
+// own reasons and positions differ, so a text either refuses is scanned again here, only then.
+// Columns count the characters of the (valid) UTF-8 before the fault, 1-based.
+class SyntaxScanner {
+ public:
+  explicit SyntaxScanner(std::string_view text) : t_(text) {}
+
+  // False at the first fault; where() then says "at line L column C: reason".
+  bool scan() {
+    std::vector<char> open;  // the brackets open: '[' or '{'
+    size_t i = 0;
+    while (true) {
+      i = skip_whitespace(i);  // a value at i
+      if (i >= t_.size()) return fault(i, "unexpected end of input");
+      const char b = t_[i];
+      if (b == '[' || b == '{') {
+        open.push_back(b);
+        i = skip_whitespace(i + 1);
+        if (i < t_.size() && t_[i] == b + 2) {  // ] after [, } after {
+          open.pop_back();
+          ++i;
+        } else if (b == '{') {
+          if (!key(i, &i)) return false;
+          continue;
+        } else {
+          continue;
+        }
+      } else if (!scalar(i, &i)) {
+        return false;
+      }
+      while (true) {  // after a value: a comma, a closing bracket or, at the top, the end
+        i = skip_whitespace(i);
+        if (open.empty()) return i < t_.size() ? fault(i, "extra data after the value") : true;
+        if (i >= t_.size()) return fault(i, "unexpected end of input");
+        if (t_[i] == ',') {
+          if (open.back() == '{') {
+            if (!key(i + 1, &i)) return false;
+          } else {
+            ++i;
+          }
+          break;
+        }
+        if (t_[i] != open.back() + 2) return character_fault(i);
+        open.pop_back();
+        ++i;
+      }
+    }
+  }
+
+  std::string where() const {
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < offset_; ++i) {
+      const auto c = static_cast<unsigned char>(t_[i]);
+      if (c == '\n') {
+        ++line;
+        column = 1;
+      } else if (c < 0x80 || c > 0xBF) {  // not a continuation byte
+        ++column;
+      }
+    }
+    return "at line " + std::to_string(line) + " column " + std::to_string(column) + ": " + reason_;
+  }
+
+ private:
+  bool fault(size_t offset, std::string reason) {
+    offset_ = offset;
+    reason_ = std::move(reason);
+    return false;
+  }
+
+  size_t skip_whitespace(size_t i) const {
+    while (i < t_.size() && (t_[i] == ' ' || t_[i] == '\t' || t_[i] == '\n' || t_[i] == '\r')) ++i;
+    return i;
+  }
+
+  unsigned char at(size_t i) const { return static_cast<unsigned char>(t_[i]); }
+  bool digit(size_t i) const { return i < t_.size() && t_[i] >= '0' && t_[i] <= '9'; }
+
+  // The length of the UTF-8 character at i (RFC 3629: no overlong forms, surrogates or code points
+  // past U+10FFFF), 0 if the bytes there are not one.
+  size_t utf8_length(size_t i, uint32_t* code) const {
+    const unsigned char b = at(i);
+    size_t n = 1;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b < 0x80) {
+      *code = b;
+      return 1;
+    }
+    if (b >= 0xC2 && b <= 0xDF) n = 2;
+    else if (b == 0xE0) n = 3, lo = 0xA0;
+    else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) n = 3;
+    else if (b == 0xED) n = 3, hi = 0x9F;
+    else if (b == 0xF0) n = 4, lo = 0x90;
+    else if (b >= 0xF1 && b <= 0xF3) n = 4;
+    else if (b == 0xF4) n = 4, hi = 0x8F;
+    else return 0;
+    if (i + n > t_.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+    *code = b & (0xFF >> (n + 1));
+    for (size_t k = 1; k < n; ++k) {
+      if (k > 1 && (at(i + k) < 0x80 || at(i + k) > 0xBF)) return 0;
+      *code = (*code << 6) | (at(i + k) & 0x3F);
+    }
+    return n;
+  }
+
+  bool character_fault(size_t i) {
+    uint32_t code = 0;
+    char shown[32];
+    if (utf8_length(i, &code) == 0) {
+      std::snprintf(shown, sizeof shown, "invalid UTF-8 byte 0x%02x", at(i));
+      return fault(i, shown);
+    }
+    if (code >= 0x21 && code <= 0x7E) std::snprintf(shown, sizeof shown, "'%c'", static_cast<char>(code));
+    else std::snprintf(shown, sizeof shown, "U+%04X", static_cast<unsigned>(code));
+    return fault(i, std::string("unexpected character ") + shown);
+  }
+
+  bool key(size_t i, size_t* end) {
+    i = skip_whitespace(i);
+    if (i >= t_.size()) return fault(i, "unexpected end of input");
+    if (t_[i] != '"') return character_fault(i);
+    if (!string(i, &i)) return false;
+    i = skip_whitespace(i);
+    if (i >= t_.size()) return fault(i, "unexpected end of input");
+    if (t_[i] != ':') return character_fault(i);
+    *end = i + 1;
+    return true;
+  }
+
+  // The code unit of the escape backslash-u-XXXX at i, -1 if there is none.
+  int u_escape(size_t i) const {
+    if (i + 6 > t_.size() || t_[i] != '\\' || t_[i + 1] != 'u') return -1;
+    int code = 0;
+    for (size_t k = i + 2; k < i + 6; ++k) {
+      const char h = t_[k];
+      if (!std::isxdigit(static_cast<unsigned char>(h))) return -1;
+      code = code * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+    }
+    return code;
+  }
+
+  bool string(size_t start, size_t* end) {
+    for (size_t i = start + 1;;) {
+      if (i >= t_.size()) return fault(start, "unterminated string");
+      const unsigned char b = at(i);
+      if (b == '"') {
+        *end = i + 1;
+        return true;
+      }
+      if (b == '\\') {
+        if (i + 1 >= t_.size()) return fault(start, "unterminated string");
+        const char e = t_[i + 1];
+        if (e != '\0' && std::string_view("\"\\/bfnrt").find(e) != std::string_view::npos) {
+          i += 2;
+        } else if (const int code = u_escape(i); code >= 0) {
+          const int low = code >= 0xD800 && code <= 0xDBFF ? u_escape(i + 6) : -1;
+          if (low >= 0xDC00 && low <= 0xDFFF) {
+            i += 12;
+          } else if (code >= 0xD800 && code <= 0xDFFF) {
+            return fault(i, "lone surrogate escape");
+          } else {
+            i += 6;
+          }
+        } else {
+          return fault(i, "invalid escape");
+        }
+      } else if (b < 0x20) {
+        char reason[40];
+        std::snprintf(reason, sizeof reason, "control character U+%04X in a string", b);
+        return fault(i, reason);
+      } else {
+        uint32_t code = 0;
+        const size_t n = utf8_length(i, &code);
+        if (n == 0) return character_fault(i);
+        i += n;
+      }
+    }
+  }
+
+  bool scalar(size_t i, size_t* end) {
+    for (std::string_view constant : {"NaN", "Infinity", "-Infinity"}) {
+      if (t_.substr(i).starts_with(constant)) return fault(i, std::string(constant) + " is not a JSON value");
+    }
+    const char b = t_[i];
+    if (b == '"') return string(i, end);
+    if (b == '-' || digit(i)) {
+      size_t j = i + (b == '-' ? 1 : 0);
+      if (j < t_.size() && t_[j] == '0') {
+        ++j;
+      } else if (digit(j)) {
+        while (digit(j)) ++j;
+      } else {
+        return fault(i, "invalid number");
+      }
+      if (j < t_.size() && t_[j] == '.' && digit(j + 1)) {
+        j += 2;
+        while (digit(j)) ++j;
+      }
+      if (j < t_.size() && (t_[j] == 'e' || t_[j] == 'E')) {
+        size_t k = j + 1;
+        if (k < t_.size() && (t_[k] == '+' || t_[k] == '-')) ++k;
+        if (digit(k)) {
+          while (digit(k)) ++k;
+          j = k;
+        }
+      }
+      if (j < t_.size() && (t_[j] == '.' || t_[j] == 'e' || t_[j] == 'E')) return fault(i, "invalid number");
+      if (std::isinf(std::strtod(std::string(t_.substr(i, j - i)).c_str(), nullptr))) {
+        return fault(i, "number out of the range of a double");
+      }
+      *end = j;
+      return true;
+    }
+    for (std::string_view literal : {"true", "false", "null"}) {
+      if (b != literal[0]) continue;
+      if (!t_.substr(i).starts_with(literal)) return fault(i, "invalid literal");
+      *end = i + literal.size();
+      return true;
+    }
+    return character_fault(i);
+  }
+
+  std::string_view t_;
+  size_t offset_ = 0;
+  std::string reason_;
+};
+
+// "at line L column C: reason" when the text is not JSON, empty when it is.
+std::string json_syntax_fault(std::string_view text) {
+  SyntaxScanner scanner(text);
+  return scanner.scan() ? std::string() : scanner.where();
+}
+
 int fail(const Status& s) {
   std::cerr << "error: " << status_code_name(s.code()) << ": " << s.to_string() << "\n";
   if (s.code() == StatusCode::kUnknownNodeType) {
@@ -76,8 +314,13 @@ Result<Graph> load_graph(const std::string& path) {
     case ReadResult::kTooLarge: return ManifestError(too_large("manifest text"), "$");
     case ReadResult::kOk: break;
   }
-  RM_ASSIGN_OR_RETURN(Manifest manifest, parse_manifest(text));
-  return Graph::compile(manifest, Registry::global());
+  Result<Manifest> manifest = parse_manifest(text);
+  if (!manifest.ok()) {
+    const Status& s = manifest.status();
+    const std::string fault = s.code() == StatusCode::kManifestError && s.path() == "$" ? json_syntax_fault(text) : "";
+    return fault.empty() ? s : ManifestError("not valid JSON " + fault, "$");
+  }
+  return Graph::compile(*manifest, Registry::global());
 }
 
 int cmd_run(const std::string& manifest_path, const std::string& input_path, bool pretty) {
@@ -90,6 +333,12 @@ int cmd_run(const std::string& manifest_path, const std::string& input_path, boo
     case ReadResult::kOk: break;
   }
   Result<Value> items = parse_json(input_text);
+  if (!items.ok()) {
+    if (const std::string fault = json_syntax_fault(input_text); !fault.empty()) {
+      std::cerr << "error: input is not valid JSON " << fault << "\n";
+      return kExitInput;
+    }
+  }
   if (!items.ok() || !items->is_list()) {
     std::cerr << "error: input must be a JSON array of items"
               << (items.ok() ? std::string() : ": " + items.status().message()) << "\n";

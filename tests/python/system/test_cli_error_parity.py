@@ -28,14 +28,17 @@ def manifest(nodes, connections=()):
 
 
 def both(tmp_path, manifest_text, items="[1]"):
+    """Texts may be bytes, to give the commands what is not UTF-8."""
     path = tmp_path / "m.json"
-    path.write_text(manifest_text, encoding="utf-8")
+    path.write_bytes(manifest_text if isinstance(manifest_text, bytes) else manifest_text.encode())
     commands = {"native": [str(PROGRAM), "run", str(path)],
                 "python": [sys.executable, "-m", "remotemedia.cli", "run", str(path), "--runtime", "python"]}
     out = {}
     for name, command in commands.items():
-        done = subprocess.run(command, input=items, capture_output=True, text=True, timeout=120)
-        out[name] = (done.returncode, done.stderr.splitlines()[0] if done.stderr else "")
+        done = subprocess.run(command, input=items if isinstance(items, bytes) else items.encode(),
+                              capture_output=True, timeout=120)
+        stderr = done.stderr.decode("utf-8", "replace")
+        out[name] = (done.returncode, stderr.splitlines()[0] if stderr else "")
     return out
 
 
@@ -93,33 +96,85 @@ def test_node_faults_read_the_same(tmp_path, name):
     assert both(tmp_path, text, items) == {"native": (2, line), "python": (2, line)}
 
 
-BAD_JSON = ['{"version": "v1", "nodes": [', '{"version": "v1", "nodes": [}', '{"version": "v1", "nodes": []} x', ""]
+# Each parser's own reasons and positions differ (nlohmann's, CPython's json): both commands scan a
+# text they refuse again and word its first fault from one vocabulary, at the line and column (in
+# characters, 1-based) where it is.
+BAD_MANIFESTS = {
+    "unexpected end": ('{"version": "v1", "nodes": [', "line 1 column 29: unexpected end of input"),
+    "unexpected character": ('{"version": "v1", "nodes": [}', "line 1 column 29: unexpected character '}'"),
+    "extra data": ('{"version": "v1", "nodes": []} x', "line 1 column 32: extra data after the value"),
+    "empty": ("", "line 1 column 1: unexpected end of input"),
+    "unterminated string": ('{"version": "v1', "line 1 column 13: unterminated string"),
+    "bad escape": ('{"version": "v\\1"}', "line 1 column 15: invalid escape"),
+    "trailing comma in an object": ('{"version": "v1",}', "line 1 column 18: unexpected character '}'"),
+    "invalid UTF-8": (b'{"version": "v\xff"}', "line 1 column 15: invalid UTF-8 byte 0xff"),
+    "bare word": ("version", "line 1 column 1: unexpected character 'v'"),
+    "columns in characters": ('{"version": "v1",\n "nodes": ["\u00e9", x]}', "line 2 column 17: unexpected character 'x'"),
+    "byte order mark": ("\ufeff{}", "line 1 column 1: unexpected character U+FEFF"),
+    "bad number": ('{"version": -}', "line 1 column 13: invalid number"),
+    "control character": ('{"version": "v\n1"}', "line 1 column 15: control character U+000A in a string"),
+}
 
 
-@pytest.mark.parametrize("text", BAD_JSON)
-def test_invalid_manifest_json_exits_1_as_a_manifest_error_at_the_root(tmp_path, text):
-    out = both(tmp_path, text)
-    for code, line in out.values():
-        assert code == 1 and line.startswith("error: ManifestError: $: "), out
+@pytest.mark.parametrize("name", BAD_MANIFESTS)
+def test_invalid_manifest_json_reads_the_same(tmp_path, name):
+    text, where = BAD_MANIFESTS[name]
+    line = f"error: ManifestError: $: not valid JSON at {where}"
+    assert both(tmp_path, text) == {"native": (1, line), "python": (1, line)}
 
 
-@pytest.mark.xfail(strict=True, reason="the JSON parsers' own reasons differ (nlohmann vs CPython's json); "
-                                       "issue 11, not yet worded alike")
-@pytest.mark.parametrize("text", BAD_JSON)
-def test_invalid_manifest_json_reads_the_same(tmp_path, text):
-    out = both(tmp_path, text)
-    assert out["native"] == out["python"]
+BAD_INPUTS = {
+    "unexpected end": ("[1", "line 1 column 3: unexpected end of input"),
+    "empty": ("", "line 1 column 1: unexpected end of input"),
+    "extra data": ("[1] x", "line 1 column 5: extra data after the value"),
+    "trailing comma": ("[1,]", "line 1 column 4: unexpected character ']'"),
+    "unterminated string": ('["abc', "line 1 column 2: unterminated string"),
+    "bad escape": ('["a\\q"]', "line 1 column 4: invalid escape"),
+    "trailing comma in an object": ('[{"a": 1,}]', "line 1 column 10: unexpected character '}'"),
+    "invalid UTF-8": (b'["\xff"]', "line 1 column 3: invalid UTF-8 byte 0xff"),
+    "truncated UTF-8": (b'["\xe2\x82"]', "line 1 column 3: invalid UTF-8 byte 0xe2"),
+    "bare word": ("hello", "line 1 column 1: unexpected character 'h'"),
+    "literal": ("[tru]", "line 1 column 2: invalid literal"),
+    "columns in characters": ('["\u20ac", 1 2]', "line 1 column 9: unexpected character '2'"),
+    "second line": ("[1,\n 2,,]", "line 2 column 4: unexpected character ','"),
+    "lone surrogate": ('["\\ud800"]', "line 1 column 3: lone surrogate escape"),
+}
 
 
-@pytest.mark.parametrize("items", ["[1", "", "[1] x", "[1,]"])
-def test_invalid_input_json_exits_3(tmp_path, items):
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_invalid_input_json_reads_the_same(tmp_path, name):
+    items, where = BAD_INPUTS[name]
+    line = f"error: input is not valid JSON at {where}"
+    assert both(tmp_path, manifest([node("a")]), items) == {"native": (3, line), "python": (3, line)}
+
+
+# JSON has no NaN or Infinity, and nlohmann reads every number as a double first: both commands
+# refuse these in the input (exit 3) and in the manifest (exit 1).
+NON_FINITE = {
+    "NaN": ("NaN", "NaN is not a JSON value"),
+    "Infinity": ("Infinity", "Infinity is not a JSON value"),
+    "-Infinity": ("-Infinity", "-Infinity is not a JSON value"),
+    "overflowing float": ("-1e400", "number out of the range of a double"),
+    "overflowing integer": ("1" + "0" * 400, "number out of the range of a double"),
+}
+
+
+@pytest.mark.parametrize("name", NON_FINITE)
+def test_non_finite_numbers_in_the_input_are_refused_alike(tmp_path, name):
+    token, reason = NON_FINITE[name]
+    line = f"error: input is not valid JSON at line 1 column 5: {reason}"
+    assert both(tmp_path, manifest([node("a")]), f"[1, {token}]") == {"native": (3, line), "python": (3, line)}
+
+
+@pytest.mark.parametrize("name", NON_FINITE)
+def test_non_finite_numbers_in_the_manifest_are_refused_alike(tmp_path, name):
+    token, reason = NON_FINITE[name]
+    text = '{"version": "v1", "nodes": [], "metadata": {"x": %s}}' % token
+    line = f"error: ManifestError: $: not valid JSON at line 1 column 50: {reason}"
+    assert both(tmp_path, text) == {"native": (1, line), "python": (1, line)}
+
+
+def test_numbers_within_range_still_pass(tmp_path):
+    items = "[1e308, -0.0, 1e-400, 123456789012345678901234567890]"
     out = both(tmp_path, manifest([node("a")]), items)
-    assert out["native"][0] == out["python"][0] == 3, out
-
-
-@pytest.mark.xfail(strict=True, reason="the JSON parsers' own reasons differ (nlohmann vs CPython's json); "
-                                       "issue 11, not yet worded alike")
-@pytest.mark.parametrize("items", ["[1", "", "[1] x", "[1,]"])
-def test_invalid_input_json_reads_the_same(tmp_path, items):
-    out = both(tmp_path, manifest([node("a")]), items)
-    assert out["native"] == out["python"]
+    assert out == {"native": (0, ""), "python": (0, "")}
