@@ -14,6 +14,7 @@ Nothing here awaits unless a node's method is a coroutine or async generator fun
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import time
@@ -198,12 +199,18 @@ class _Stage:
     )
 
     def __init__(self, node: Node) -> None:
+        builtin = _is_builtin(node)
+        if builtin:
+            # A run's (or session's) own instance: two at once on one pipeline must not share a
+            # BufferNode's items, as native runs never do. A user node's instance is the user's
+            # (docs/SESSIONS.md: one session at a time when it holds state).
+            node = copy.copy(node)
         self.node = node
         self.process, self.run_process = process_runner(node)
         self.run_flush = _runner(node.flush)
         flush = node.flush
         self.flush_fn = lambda _: flush()  # a runner's one-argument callable
-        if not _is_builtin(node):  # a user node's outputs: what the native runtime takes in
+        if not builtin:  # a user node's outputs: what the native runtime takes in
             self.process = _checked(self.process, self.run_process)
             self.flush_fn = _checked(self.flush_fn, self.run_flush)
         self.async_initialize = _runner(node.initialize) in _ASYNC_RUNNERS

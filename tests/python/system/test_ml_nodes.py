@@ -475,12 +475,18 @@ def test_speech_to_text_on_bare_audio_and_float_samples(sample16):
     assert all("words" not in o for o in out)
 
 
-def test_speech_to_text_keeps_its_decoder_across_runs():
+def test_speech_to_text_keeps_its_decoder_across_runs_and_two_at_once_get_two():
     node = SpeechToTextNode("stt")
     node.initialize()
     decoder = node._decoder
+    node.cleanup()
     node.initialize()
-    assert node._decoder is decoder
+    assert node._decoder is decoder  # given back at cleanup, taken again
+    other = SpeechToTextNode("other")
+    other.initialize()  # while node holds it: a decoder of its own
+    assert other._decoder is not None and other._decoder is not decoder
+    other.cleanup()
+    node.cleanup()
 
 
 # ----------------------------------------------------------------- SpeechToText, engine=moonshine

@@ -1429,3 +1429,38 @@ def test_native_push_ready_and_wait_change():
         failing.pop()
     with pytest.raises(ValueError, match="2 is bad"):
         failing.push_ready(3)
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_two_sessions_on_one_pipeline_have_their_own_built_in_nodes(runtime):
+    # The Python engine used the pipeline's BufferNode for both: each session got the other's items.
+    pipeline = Pipeline([BufferNode(name="b", buffer_size=2)])
+    with pipeline.sync_session(runtime=runtime) as a, pipeline.sync_session(runtime=runtime) as b:
+        for i in range(4):
+            a.send(("a", i))
+            b.send(("b", i))
+        a.end()
+        b.end()
+        assert list(a) == [[("a", 0), ("a", 1)], [("a", 2), ("a", 3)]]
+        assert list(b) == [[("b", 0), ("b", 1)], [("b", 2), ("b", 3)]]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_two_sessions_on_one_pipeline_share_a_user_nodes_instance(runtime):
+    # docs/SESSIONS.md: a user node is the user's object, the same in every session of its pipeline.
+    class Count(Node):
+        def initialize(self):
+            self.n = 0
+
+        def process(self, x):
+            self.n += 1
+            return self.n
+
+    pipeline = Pipeline([Count("c")])
+    with pipeline.sync_session(runtime=runtime) as a, pipeline.sync_session(runtime=runtime) as b:
+        for _ in range(2):
+            a.send(0)
+            b.send(0)
+        a.end()
+        b.end()
+        assert (list(a), list(b)) == ([1, 3], [2, 4])

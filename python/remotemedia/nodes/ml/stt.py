@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,32 @@ def pocketsphinx_model_paths() -> dict[str, str]:
         "lm": os.path.join(root, "en-us", "en-us.lm.bin"),
         "dict": os.path.join(root, "en-us", "cmudict-en-us.dict"),
     }
+
+
+_decoders: dict[tuple, list] = {}  # model paths -> decoders not in use
+_decoders_lock = threading.Lock()
+
+
+def _take_decoder(key: tuple) -> Any:
+    with _decoders_lock:
+        free = _decoders.get(key)
+        if free:
+            return free.pop()
+    from pocketsphinx import Decoder
+
+    for name, path in zip(_POCKETSPHINX_ONLY, key):
+        if not os.path.exists(path):  # PocketSphinx says only "Failed to initialize PocketSphinx"
+            raise InvalidParameterError(f"parameter '{name}': no such file or directory: {path!r}", path=None)
+    try:
+        return Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
+    except RuntimeError as exc:
+        raise InvalidParameterError(f"PocketSphinx cannot load the model {key[0]!r}, {key[1]!r}, {key[2]!r}: {exc}",
+                                    path=None) from exc
+
+
+def _give_back_decoder(key: tuple, decoder: Any) -> None:
+    with _decoders_lock:
+        _decoders.setdefault(key, []).append(decoder)
 
 
 @register_node_type(aliases=("SpeechToText",))
@@ -82,27 +109,23 @@ class SpeechToTextNode(Node):
 
             self._moonshine = MoonshineModel()  # one per node and run: freed in cleanup
             return
-        # The decoder takes a quarter of a second to load: it is built once and kept across runs
-        # of this node (rebuilt only if the model parameters changed).
+        # The decoder takes a quarter of a second to load: decoders are kept across runs and
+        # sessions, one per model, in a pool a node takes one from for a run and gives back at
+        # cleanup (two sessions at once each get their own: a decoder holds an utterance's state).
         c = self.config
         paths = pocketsphinx_model_paths()
         key = (c.get("acoustic_model") or paths["hmm"], c.get("language_model") or paths["lm"],
                c.get("dictionary") or paths["dict"])
-        if self._decoder is None or self._decoder_config != key:
-            from pocketsphinx import Decoder
+        self._release_decoder()
+        self._decoder, self._decoder_config = _take_decoder(key), key
 
-            for name, path in zip(_POCKETSPHINX_ONLY, key):
-                if not os.path.exists(path):  # PocketSphinx says only "Failed to initialize PocketSphinx"
-                    raise InvalidParameterError(f"parameter '{name}': no such file or directory: {path!r}",
-                                                path=None)
-            try:
-                self._decoder = Decoder(hmm=key[0], lm=key[1], dict=key[2], samprate=_RATE, logfn=os.devnull)
-            except RuntimeError as exc:
-                raise InvalidParameterError(f"PocketSphinx cannot load the model {key[0]!r}, {key[1]!r}, "
-                                            f"{key[2]!r}: {exc}", path=None) from exc
-            self._decoder_config = key
+    def _release_decoder(self) -> None:
+        if self._decoder is not None:
+            _give_back_decoder(self._decoder_config, self._decoder)
+            self._decoder = None
 
     def cleanup(self) -> None:
+        self._release_decoder()
         if self._moonshine is not None:
             self._moonshine.close()
             self._moonshine = None
