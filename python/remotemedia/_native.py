@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 import warnings
 from types import ModuleType
@@ -19,6 +20,8 @@ from remotemedia.core.items import run_result
 from remotemedia.errors import RuntimeUnavailableError
 
 __all__ = ["runtime_module", "require_runtime", "warn_fallback", "run_compiled", "run_compiled_async", "is_quick_input", "run_threads"]
+
+log = logging.getLogger("remotemedia")
 
 _NOT_LOADED: Any = object()
 UNSET: Any = object()  # "look the module up yourself" for functions taking an optional module
@@ -55,6 +58,7 @@ def warn_fallback() -> None:
     global _warned
     if not _warned:
         _warned = True
+        log.warning("the native runtime cannot be imported (%s): pipelines run on the Python executor", _import_error)
         warnings.warn(
             f"the native runtime (remotemedia._runtime) cannot be imported ({_import_error}); "
             "pipelines run on the Python executor",
@@ -114,4 +118,5 @@ async def run_compiled_async(compiled: Any, items: Iterable[Any]) -> list | np.n
         return await loop.run_in_executor(run_threads(), run_compiled, compiled, items, stop)
     except asyncio.CancelledError:
         stop.set()
+        log.debug("an awaited native run was cancelled: stopping it")
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import logging
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -17,6 +18,8 @@ from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node, Port
 from remotemedia.core import session as _session
 from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError
+
+log = logging.getLogger("remotemedia")
 
 __all__ = ["Pipeline", "Placement", "RUNTIMES"]
 
@@ -273,6 +276,9 @@ class Pipeline:
             if refused:
                 raise RuntimeUnavailableError("; ".join(p.reason for p in refused))
             python_nodes = {p.node.name: p.node for p in placements if p.runs_on == "python"}
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("pipeline %r compiled for the native runtime: %s", self.name,
+                          "; ".join(str(p) for p in placements))
             self._native_plan = module.CompiledPipeline(self._native_manifest(python_nodes), python_nodes)
             self._native_plan_is_all_native = not python_nodes
         return self._native_plan

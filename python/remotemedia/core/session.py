@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import sys
 import threading
 import time
@@ -46,6 +47,8 @@ from remotemedia.errors import RemoteMediaError
 
 if TYPE_CHECKING:  # pragma: no cover
     from remotemedia.core.pipeline import Pipeline
+
+log = logging.getLogger("remotemedia")
 
 __all__ = ["Session", "SyncSession", "SessionClosedError", "stream", "stream_sync"]
 
@@ -258,6 +261,7 @@ class _PyCore:
         elif error is not None:
             self.error = error
             self.state = "failed"
+            log.info("session failed (Python engine): %s: %s", type(error).__name__, error)
         else:
             self.state = "ended"
         if error is not None and not isinstance(error, Exception):
@@ -739,6 +743,7 @@ class _NativeBase:
             self._error_seen = True
             self._finished = True
             self._error = exc
+            log.info("session failed (native engine): %s: %s", type(exc).__name__, exc)
             raise
         if kind == "end":
             self._finished = True
