@@ -156,6 +156,7 @@ NON_FINITE = {
     "-Infinity": ("-Infinity", "-Infinity is not a JSON value"),
     "overflowing float": ("-1e400", "number out of the range of a double"),
     "overflowing integer": ("1" + "0" * 400, "number out of the range of a double"),
+    "overflowing long mantissa": ("1" + "0" * 250 + "e99", "number out of the range of a double"),
 }
 
 
@@ -175,6 +176,6 @@ def test_non_finite_numbers_in_the_manifest_are_refused_alike(tmp_path, name):
 
 
 def test_numbers_within_range_still_pass(tmp_path):
-    items = "[1e308, -0.0, 1e-400, 123456789012345678901234567890]"
+    items = "[1e308, -0.0, 1e-400, 123456789012345678901234567890, 1%se-99]" % ("0" * 300)
     out = both(tmp_path, manifest([node("a")]), items)
     assert out == {"native": (0, ""), "python": (0, "")}
