@@ -163,6 +163,7 @@ def _scan(data: bytes) -> None:
     """Raises _Fault at the first syntax fault of ``data``; iterative, so any depth is scanned."""
     n = len(data)
     stack: list[int] = []  # the open brackets, as bytes: 0x5B [ or 0x7B {
+    keys: list[set[str]] = []  # the keys of each open object so far
 
     def skip(i: int) -> int:
         return _WHITESPACE.match(data, i).end()
@@ -173,7 +174,12 @@ def _scan(data: bytes) -> None:
             raise _Fault(i, "unexpected end of input")
         if data[i] != 0x22:
             raise _character_fault(data, i)
-        i = skip(_skip_string(data, i))
+        start, i = i, _skip_string(data, i)
+        key = json.loads(data[start:i].decode("utf-8"))
+        if key in keys[-1]:
+            raise _Fault(start, f"duplicate key {data[start:i].decode('utf-8')}")
+        keys[-1].add(key)
+        i = skip(i)
         if i >= n:
             raise _Fault(i, "unexpected end of input")
         if data[i] != 0x3A:  # :
@@ -191,10 +197,13 @@ def _scan(data: bytes) -> None:
         b = data[i]
         if b in (0x5B, 0x7B):
             stack.append(b)
+            if b == 0x7B:
+                keys.append(set())
             i = skip(i + 1)
             close = 0x5D if b == 0x5B else 0x7D
             if i < n and data[i] == close:
-                stack.pop()
+                if stack.pop() == 0x7B:
+                    keys.pop()
                 i += 1
             elif b == 0x7B:
                 i = expect_key(i)
@@ -217,7 +226,8 @@ def _scan(data: bytes) -> None:
                 i = expect_key(i + 1) if stack[-1] == 0x7B else i + 1
                 break
             if b == stack[-1] + 2:  # ] after [, } after {
-                stack.pop()
+                if stack.pop() == 0x7B:
+                    keys.pop()
                 i += 1
                 continue
             raise _character_fault(data, i)
@@ -252,6 +262,13 @@ def _int_within_double_range(token: str) -> int:
     return int(token)
 
 
+def _unique_keys(pairs: list) -> dict:
+    items = dict(pairs)
+    if len(items) != len(pairs):
+        raise ValueError("a duplicate key")  # CPython's json keeps the last, nlohmann refuses
+    return items
+
+
 def _load_input(data: bytes) -> Any:
     """The input items: JSON text, refused as the C++ program refuses it (no NaN or Infinity, no
     number beyond the range of a double: nlohmann reads every number as one first)."""
@@ -259,7 +276,8 @@ def _load_input(data: bytes) -> Any:
     # can overflow a double: without one, the number hooks (a call per number) are not needed.
     ranged = {"parse_float": _finite_float, "parse_int": _int_within_double_range} if _MAYBE_HUGE.search(data) else {}
     try:
-        items = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, **ranged)
+        items = json.loads(data.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_unique_keys,
+                           **ranged)
         if _SURROGATE_ESCAPE.search(data) and _json_syntax_fault(data):
             raise ValueError("a lone surrogate escape")  # CPython's json takes them, nlohmann does not
         return items

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <vector>
@@ -76,9 +77,10 @@ class SyntaxScanner {
       const char b = t_[i];
       if (b == '[' || b == '{') {
         open.push_back(b);
+        if (b == '{') keys_.emplace_back();
         i = skip_whitespace(i + 1);
         if (i < t_.size() && t_[i] == b + 2) {  // ] after [, } after {
-          open.pop_back();
+          close(open);
           ++i;
         } else if (b == '{') {
           if (!key(i, &i)) return false;
@@ -102,7 +104,7 @@ class SyntaxScanner {
           break;
         }
         if (t_[i] != open.back() + 2) return character_fault(i);
-        open.pop_back();
+        close(open);
         ++i;
       }
     }
@@ -123,6 +125,51 @@ class SyntaxScanner {
   }
 
  private:
+  void close(std::vector<char>& open) {
+    if (open.back() == '{') keys_.pop_back();
+    open.pop_back();
+  }
+
+  // The text of the (valid) string literal [start, end), its escapes decoded to UTF-8.
+  std::string decoded(size_t start, size_t end) const {
+    std::string out;
+    for (size_t i = start + 1; i + 1 < end;) {
+      if (t_[i] != '\\') {
+        out.push_back(t_[i++]);
+        continue;
+      }
+      const char e = t_[i + 1];
+      if (e != 'u') {
+        const char* plain = "\"\\/\b\f\n\r\t";
+        out.push_back(plain[std::string_view("\"\\/bfnrt").find(e)]);
+        i += 2;
+        continue;
+      }
+      uint32_t code = static_cast<uint32_t>(u_escape(i));
+      i += 6;
+      if (code >= 0xD800 && code <= 0xDBFF) {  // a valid pair: the scan has checked it
+        code = 0x10000 + ((code - 0xD800) << 10) + (static_cast<uint32_t>(u_escape(i)) - 0xDC00);
+        i += 6;
+      }
+      if (code < 0x80) {
+        out.push_back(static_cast<char>(code));
+      } else if (code < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (code >> 6)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else if (code < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xF0 | (code >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      }
+    }
+    return out;
+  }
+
   bool fault(size_t offset, std::string reason) {
     offset_ = offset;
     reason_ = std::move(reason);
@@ -180,7 +227,11 @@ class SyntaxScanner {
     i = skip_whitespace(i);
     if (i >= t_.size()) return fault(i, "unexpected end of input");
     if (t_[i] != '"') return character_fault(i);
+    const size_t start = i;
     if (!string(i, &i)) return false;
+    if (!keys_.back().insert(decoded(start, i)).second) {
+      return fault(start, "duplicate key " + std::string(t_.substr(start, i - start)));
+    }
     i = skip_whitespace(i);
     if (i >= t_.size()) return fault(i, "unexpected end of input");
     if (t_[i] != ':') return character_fault(i);
@@ -282,6 +333,7 @@ class SyntaxScanner {
   }
 
   std::string_view t_;
+  std::vector<std::set<std::string>> keys_;  // the keys of each open object so far
   size_t offset_ = 0;
   std::string reason_;
 };

@@ -113,6 +113,7 @@ BAD_MANIFESTS = {
     "byte order mark": ("\ufeff{}", "line 1 column 1: unexpected character U+FEFF"),
     "bad number": ('{"version": -}', "line 1 column 13: invalid number"),
     "control character": ('{"version": "v\n1"}', "line 1 column 15: control character U+000A in a string"),
+    "duplicate key": ('{"version": "v1", "version": "v1"}', 'line 1 column 19: duplicate key "version"'),
 }
 
 
@@ -138,6 +139,9 @@ BAD_INPUTS = {
     "columns in characters": ('["\u20ac", 1 2]', "line 1 column 9: unexpected character '2'"),
     "second line": ("[1,\n 2,,]", "line 2 column 4: unexpected character ','"),
     "lone surrogate": ('["\\ud800"]', "line 1 column 3: lone surrogate escape"),
+    # CPython's json keeps the last of two equal keys, nlohmann refuses them: both commands refuse.
+    "duplicate key": ('[{"a": 1, "b": {"a": 2}, "a": 3}]', 'line 1 column 26: duplicate key "a"'),
+    "duplicate key written as an escape": ('[{"\u00e9": 1, "\\u00e9": 2}]', 'line 1 column 11: duplicate key "\\u00e9"'),
 }
 
 
