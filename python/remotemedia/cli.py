@@ -326,7 +326,12 @@ def cmd_run(args) -> int:
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(outputs, indent=2 if args.pretty else None))
+    try:
+        text = json.dumps(outputs, indent=2 if args.pretty else None, allow_nan=False)
+    except ValueError:  # JSON has no NaN or Infinity: the C++ program's words
+        print("error: output has no JSON form: a non-finite float has no JSON form", file=sys.stderr)
+        return 3
+    print(text)
     return 0
 
 

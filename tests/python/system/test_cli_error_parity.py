@@ -183,3 +183,10 @@ def test_numbers_within_range_still_pass(tmp_path):
     items = "[1e308, -0.0, 1e-400, 123456789012345678901234567890, 1%se-99]" % ("0" * 300)
     out = both(tmp_path, manifest([node("a")]), items)
     assert out == {"native": (0, ""), "python": (0, "")}
+
+
+def test_a_non_finite_output_is_refused_alike(tmp_path):
+    text = manifest([node("a", "CalculatorNode", operation="multiply", operand=10)])
+    line = "error: output has no JSON form: a non-finite float has no JSON form"
+    assert both(tmp_path, text, "[1e308, 2]") == {"native": (3, line), "python": (3, line)}
+    assert both(tmp_path, text, "[1e307, 2]") == {"native": (0, ""), "python": (0, "")}
