@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any, ClassVar, NamedTuple
 
 from remotemedia.core.params import NodeTypeSpec, ParamSpec
@@ -25,6 +26,24 @@ class Port(NamedTuple):
     name: str
 
 
+def _is_user_class(cls: type) -> bool:
+    """A node class of the user's, not one of this package's built-in nodes."""
+    return cls.__module__.split(".")[0] != "remotemedia"
+
+
+def _check_undeclared(cls: type, config: dict) -> None:
+    """A user node that declares no PARAMS keeps any keyword parameters that are JSON data (what
+    serialize() can write); others are refused with what to do instead."""
+    for key, value in config.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"parameter '{key}' of {cls.__name__} is not JSON data ({exc}): a node's parameters travel in "
+                f"its manifest; keep other values as attributes set in {cls.__name__}.__init__", path=None
+            ) from None
+
+
 class Node:
     """A pipeline stage.
 
@@ -39,8 +58,10 @@ class Node:
     ``node_type`` (the manifest's ``node_type``) defaults to the class name. ``PARAMS`` declares the
     parameters the node accepts as keyword arguments: they are checked at construction with the
     same rules and messages as the manifest validator, kept in ``self.config`` and returned by
-    ``params()`` (what ``Pipeline.serialize`` writes). A node without ``PARAMS`` accepts none; a
-    subclass with its own ``__init__`` passes its declared parameters on to ``Node.__init__``.
+    ``params()`` (what ``Pipeline.serialize`` writes). A user's node class without ``PARAMS``
+    keeps any keyword parameters that are JSON data, unchecked; a built-in one without accepts
+    none. A subclass with its own ``__init__`` passes its parameters on to ``Node.__init__``:
+    ``serialize`` refuses a node whose ``__init__`` takes arguments it cannot write.
 
     An optional ``process_batch(items)`` (plain or ``async def``) takes a whole list of items and
     returns an iterable of outputs (None entries emit nothing); when a class defines it, the
@@ -79,9 +100,15 @@ class Node:
             raise ManifestError(f"a node name must be a non-empty string, got {name!r}{hint}", path=None)
         self.name = name
         self.config = config
+        if not self.PARAMS and _is_user_class(type(self)):
+            _check_undeclared(type(self), config)  # a user node without PARAMS takes JSON data
+            return
         problem = self.type_spec().check_params(config)
         if problem:
-            raise InvalidParameterError(problem[1], path=None)
+            message = problem[1]
+            if message.startswith("unknown parameter") and _is_user_class(type(self)):
+                message += f" (declare it in {type(self).__name__}.PARAMS, e.g. ParamSpec(name, \"int\"))"
+            raise InvalidParameterError(message, path=None)
 
     @classmethod
     def ports_for(cls, params: dict) -> tuple[str, ...]:

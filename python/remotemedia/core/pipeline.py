@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import json
 import logging
+import warnings
 from typing import Any, AsyncIterable, AsyncIterator, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -142,7 +144,12 @@ class Pipeline:
 
     def serialize(self) -> str:
         """The v1 manifest as JSON text. Parameters that JSON cannot carry (NaN, infinities,
-        arbitrary objects) are an InvalidParameterError naming the node."""
+        arbitrary objects) are an InvalidParameterError naming the node, and so is a user node
+        whose own ``__init__`` takes arguments that are not parameters (they would be lost). A
+        node type that is not registered is written with a warning: such a manifest loads only
+        where the same class is registered."""
+        for i, node in enumerate(self._nodes):
+            _check_serializable(node, i)
         manifest = self.to_manifest()
         try:
             return json.dumps(manifest, allow_nan=False)
@@ -302,6 +309,30 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(name={self.name!r}, nodes={[n.name for n in self._nodes]!r})"
+
+
+_NODE_INIT_OWN = ("self", "name", "runtime_hint")
+
+
+def _check_serializable(node: Node, index: int) -> None:
+    """serialize()'s checks of one node beyond its parameters' JSON form."""
+    cls = type(node)
+    if cls.__init__ is not Node.__init__:
+        declared = {p.name for p in cls.PARAMS}
+        lost = [p.name for p in inspect.signature(cls.__init__).parameters.values()
+                if p.name not in _NODE_INIT_OWN and p.name not in declared
+                and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in node.config]
+        if lost:
+            raise InvalidParameterError(
+                f"node '{node.name}' ({node.node_type}): {cls.__name__}.__init__ takes "
+                f"{', '.join(repr(n) for n in lost)}, which the manifest cannot carry: declare "
+                f"{'it' if len(lost) == 1 else 'them'} in PARAMS and pass {'it' if len(lost) == 1 else 'them'} on to "
+                f"Node.__init__ (docs/PYTHON_NODES.md)", path=f"$.nodes[{index}].params")
+    spec = registry.lookup(node.node_type)
+    if spec is None or spec.node_class is not cls:
+        warnings.warn(f"node '{node.name}' ({node.node_type}) is not a registered node type: the manifest loads "
+                      f"only where {cls.__name__} is registered (@register_node_type) under that name",
+                      UserWarning, stacklevel=3)
 
 
 class Placement(NamedTuple):

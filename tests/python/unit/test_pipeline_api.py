@@ -163,7 +163,7 @@ def test_serialize_rejects_parameters_json_cannot_carry():
             return item
 
     pipeline = Pipeline([PassThroughNode("p"), Holder("h")])
-    with pytest.raises(errors.InvalidParameterError) as info:
+    with pytest.raises(errors.InvalidParameterError) as info, pytest.warns(UserWarning, match="not a registered"):
         pipeline.serialize()
     assert info.value.path == "$.nodes[1].params" and "'h'" in str(info.value)
 
