@@ -79,6 +79,14 @@ class Registry {
   static Result<Value> check_params(const NodeTypeInfo& info, const Value& params,
                                     const std::string& params_path);
 
+  // check_params and then the type's own check, reporting the first problem in declaration order:
+  // a fault the own check finds in a parameter declared before the one the schema faults comes
+  // first (docs/SEMANTICS.md, "Error messages"). The own check is then asked with the parameters
+  // from the faulted one on as given where they pass the schema and at their defaults where not;
+  // if one of those is required, it is not asked. The Python twin is NodeTypeSpec.check_params.
+  static Result<Value> validate_params(const NodeTypeInfo& info, const Value& params,
+                                       const std::string& params_path);
+
  private:
   mutable std::shared_mutex mutex_;
   std::deque<NodeTypeInfo> infos_;

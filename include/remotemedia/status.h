@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -32,6 +33,13 @@ enum class StatusCode : uint8_t {
 };
 
 const char* status_code_name(StatusCode code);
+
+// `text` as messages quote a node id, node type, parameter name or string value, the same on both
+// runtimes (remotemedia.errors.quoted; not named quoted here, where ADL would pick std::quoted for
+// a std::string): in single quotes, with backslash, single quote, newline, tab and carriage return
+// escaped as \\ \' \n \t \r, other control characters (and DEL) as \xNN, and everything else,
+// UTF-8 included, as is. A plain name reads as before: 'a'.
+std::string quote(std::string_view text);
 
 // What a layer above the runtime attaches to a Status and reads back: the Python binding keeps the
 // original exception of a Python node here, so it re-raises intact (type, message, traceback).

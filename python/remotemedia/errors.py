@@ -20,7 +20,31 @@ __all__ = [
     "NodeOverflowError",
     "RuntimeUnavailableError",
     "annotate_node_exception",
+    "quoted",
 ]
+
+# What quoted() writes for the characters it escapes; other control characters become \xNN.
+_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def quoted(text: str) -> str:
+    """``text`` as messages quote a node id, node type, parameter name or string value, the same on
+    both runtimes (C++ ``remotemedia::quote``): in single quotes, with backslash, single quote,
+    newline, tab and carriage return escaped as ``\\\\ \\' \\n \\t \\r``, other control
+    characters (and DEL) as ``\\xNN``, a lone surrogate (only a dict can hold one) as ``\\uDXXX``,
+    everything else as is. A plain name reads ``'a'``."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
 
 
 class RemoteMediaError(Exception):
@@ -89,7 +113,7 @@ class NodeError(RemoteMediaError):
         if self.node_id is None:
             return self.message
         where = "at end of stream" if self.item_index is None else f"on item {self.item_index}"
-        return f"node '{self.node_id}' ({self.node_type}) failed {where}: {self.message}"
+        return f"node {quoted(self.node_id)} ({self.node_type}) failed {where}: {self.message}"
 
 
 class NodeTypeError(NodeError, TypeError):
@@ -128,5 +152,5 @@ def annotate_node_exception(
         exc.node_type = node_type  # type: ignore[attr-defined]
         exc.item_index = item_index  # type: ignore[attr-defined]
         where = "at end of stream" if item_index is None else f"on item {item_index}"
-        exc.add_note(f"raised in node '{node_id}' ({node_type}) {where}")
+        exc.add_note(f"raised in node {quoted(node_id)} ({node_type}) {where}")
     return exc

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <queue>
-#include <set>
+#include <map>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -70,8 +70,8 @@ std::string describe_cycle(const std::vector<GraphNode>& nodes) {
       const size_t next = successors[stack.back().second++];
       if (colour[next] == kGrey) {
         std::string text;
-        for (size_t k = position[next]; k < path.size(); ++k) text += "'" + nodes[path[k]].id + "' -> ";
-        return text + "'" + nodes[next].id + "'";
+        for (size_t k = position[next]; k < path.size(); ++k) text += quote(nodes[path[k]].id) + " -> ";
+        return text + quote(nodes[next].id);
       }
       if (colour[next] == kWhite) {
         colour[next] = kGrey;
@@ -94,15 +94,15 @@ Result<size_t> resolve_port(const GraphNode& node, const std::string& name, cons
   };
   if (name.empty()) {
     if (ports.size() == 1) return size_t{0};
-    return graph_error("node '" + node.id + "' (" + node.type_name + ") has several output ports (" + list() +
+    return graph_error("node " + quote(node.id) + " (" + node.type_name + ") has several output ports (" + list() +
                            "): say which with \"from_port\"",
                        path);
   }
   for (size_t p = 0; p < ports.size(); ++p) {
     if (ports[p] == name) return p;
   }
-  return graph_error("node '" + node.id + "' (" + node.type_name + ") has no output port '" + name +
-                         "' (its ports: " + list() + ")",
+  return graph_error("node " + quote(node.id) + " (" + node.type_name + ") has no output port " + quote(name) +
+                         " (its ports: " + list() + ")",
                      path + ".from_port");
 }
 
@@ -115,8 +115,10 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
   std::unordered_map<std::string, size_t> index;
   for (size_t i = 0; i < manifest.nodes.size(); ++i) {
     const NodeSpec& spec = manifest.nodes[i];
-    if (index.count(spec.id)) {
-      return graph_error("duplicate node id '" + spec.id + "'", node_path(i, "id"));
+    if (auto first = index.find(spec.id); first != index.end()) {
+      return graph_error("duplicate node id " + quote(spec.id) + " (already used by $.nodes[" +
+                             std::to_string(first->second) + "])",
+                         node_path(i, "id"));
     }
     index[spec.id] = i;
     if (external != nullptr) {
@@ -130,11 +132,10 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
     }
     const NodeTypeInfo* type = registry.find(spec.node_type);
     if (type == nullptr) {
-      return std::move(Status(StatusCode::kUnknownNodeType, "unknown node type '" + spec.node_type + "'")
+      return std::move(Status(StatusCode::kUnknownNodeType, "unknown node type " + quote(spec.node_type))
                            .with_path(node_path(i, "node_type")));
     }
-    RM_ASSIGN_OR_RETURN(Value params, Registry::check_params(*type, spec.params, node_path(i, "params")));
-    if (type->check) RM_RETURN_IF_ERROR(type->check(params, node_path(i, "params")));
+    RM_ASSIGN_OR_RETURN(Value params, Registry::validate_params(*type, spec.params, node_path(i, "params")));
     std::vector<std::string> ports{kDefaultPort};
     if (type->output_ports) {
       Result<std::vector<std::string>> named = type->output_ports(params);
@@ -151,18 +152,24 @@ Result<Graph> Graph::compile(const Manifest& manifest, const Registry& registry,
   for (GraphNode& n : g.nodes_) n.port_successors.resize(n.output_ports.size());
 
   if (manifest.connections) {
-    std::set<std::tuple<size_t, size_t, size_t>> seen;  // (from, port, to)
+    std::map<std::tuple<size_t, size_t, size_t>, size_t> seen;  // (from, port, to) -> first connection
     for (size_t j = 0; j < manifest.connections->size(); ++j) {
       const Connection& c = (*manifest.connections)[j];
       const std::string path = "$.connections[" + std::to_string(j) + "]";
       auto from = index.find(c.from);
-      if (from == index.end()) return graph_error("connection from unknown node '" + c.from + "'", path + ".from");
+      if (from == index.end()) {
+        return graph_error("connection source " + quote(c.from) + " names no node", path + ".from");
+      }
       auto to = index.find(c.to);
-      if (to == index.end()) return graph_error("connection to unknown node '" + c.to + "'", path + ".to");
+      if (to == index.end()) {
+        return graph_error("connection target " + quote(c.to) + " names no node", path + ".to");
+      }
       GraphNode& source = g.nodes_[from->second];
       RM_ASSIGN_OR_RETURN(size_t port, resolve_port(source, c.from_port, path));
-      if (!seen.insert({from->second, port, to->second}).second) {
-        return graph_error("duplicate connection '" + c.from + "' -> '" + c.to + "'", path);
+      if (auto [first, fresh] = seen.try_emplace({from->second, port, to->second}, j); !fresh) {
+        return graph_error("duplicate connection " + quote(c.from) + " -> " + quote(c.to) +
+                               " (same as $.connections[" + std::to_string(first->second) + "])",
+                           path);
       }
       source.port_successors[port].push_back(to->second);
       source.successors.push_back(to->second);

@@ -12,35 +12,44 @@ std::string index_path(const std::string& base, size_t i) {
   return base + "[" + std::to_string(i) + "]";
 }
 
+// `what` is "top-level key" or "key in a node" and so on: "unknown top-level key 'edges' (allowed: ...)".
 Status check_keys(const Value& object, std::initializer_list<const char*> allowed,
-                  const std::string& path, const char* what) {
+                  const std::string& path, const char* what, const char* what_after = "") {
   for (const auto& [key, unused] : object.as_map()) {
     bool known = false;
     for (const char* a : allowed) known = known || key == a;
-    if (!known) return ManifestError("unknown key '" + key + "' in " + what, key_path(path, key));
+    if (!known) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return ManifestError(std::string("unknown ") + what + " " + quote(key) + what_after + " (allowed: " + list +
+                               ")",
+                           key_path(path, key));
+    }
   }
   return Status::OK();
 }
 
-// A required, non-empty string field.
-Result<std::string> required_name(const Value& object, const char* key, const std::string& path) {
+// A required, non-empty string field of a node or connection (`what`).
+Result<std::string> required_name(const Value& object, const char* key, const std::string& path,
+                                  const char* what) {
   const Value* v = object.find(key);
   const std::string field_path = path + "." + key;
-  if (v == nullptr) return ManifestError(std::string("missing required field '") + key + "'", field_path);
+  const std::string field = std::string(what) + " " + quote(key);
+  if (v == nullptr) return ManifestError(field + " is missing", field_path);
   if (!v->is_string()) {
-    return ManifestError(std::string("'") + key + "' must be a string, got " + json_type_name(*v), field_path);
+    return ManifestError(field + " must be a non-empty string, got " + json_type_name(*v), field_path);
   }
-  if (v->as_string().empty()) return ManifestError(std::string("'") + key + "' must not be empty", field_path);
+  if (v->as_string().empty()) return ManifestError(field + " must be a non-empty string, got ''", field_path);
   return v->as_string();
 }
 
 Result<NodeSpec> parse_node(const Value& node, const std::string& path) {
   if (!node.is_map()) return ManifestError(std::string("a node must be an object, got ") + json_type_name(node), path);
   RM_RETURN_IF_ERROR(check_keys(node, {"id", "node_type", "params", "capabilities", "host", "runtime_hint"},
-                                path, "a node"));
+                                path, "key", " in a node"));
   NodeSpec spec;
-  RM_ASSIGN_OR_RETURN(spec.id, required_name(node, "id", path));
-  RM_ASSIGN_OR_RETURN(spec.node_type, required_name(node, "node_type", path));
+  RM_ASSIGN_OR_RETURN(spec.id, required_name(node, "id", path, "node"));
+  RM_ASSIGN_OR_RETURN(spec.node_type, required_name(node, "node_type", path, "node"));
   spec.params = Value::map({});
   if (const Value* params = node.find("params")) {
     if (!params->is_map()) {
@@ -70,21 +79,23 @@ Result<NodeSpec> parse_node(const Value& node, const std::string& path) {
     if (h == "auto") spec.runtime_hint = RuntimeHint::kAuto;
     else if (h == "native") spec.runtime_hint = RuntimeHint::kNative;
     else if (h == "python") spec.runtime_hint = RuntimeHint::kPython;
-    else return ManifestError("'runtime_hint' must be one of auto, native, python; got '" + h + "'", hint_path);
+    else return ManifestError("'runtime_hint' must be one of auto, native, python; got " + quote(h), hint_path);
   }
   return spec;
 }
 
 Result<Connection> parse_connection(const Value& c, const std::string& path) {
   if (!c.is_map()) {
-    return ManifestError(std::string("a connection must be an object, got ") + json_type_name(c), path);
+    return ManifestError(std::string("a connection must be an object {\"from\": ..., \"to\": ...}, got ") +
+                             json_type_name(c),
+                         path);
   }
-  RM_RETURN_IF_ERROR(check_keys(c, {"from", "to", "from_port"}, path, "a connection"));
+  RM_RETURN_IF_ERROR(check_keys(c, {"from", "to", "from_port"}, path, "key", " in a connection"));
   Connection conn;
-  RM_ASSIGN_OR_RETURN(conn.from, required_name(c, "from", path));
-  RM_ASSIGN_OR_RETURN(conn.to, required_name(c, "to", path));
+  RM_ASSIGN_OR_RETURN(conn.from, required_name(c, "from", path, "connection"));
+  RM_ASSIGN_OR_RETURN(conn.to, required_name(c, "to", path, "connection"));
   if (c.find("from_port") != nullptr) {
-    RM_ASSIGN_OR_RETURN(conn.from_port, required_name(c, "from_port", path));
+    RM_ASSIGN_OR_RETURN(conn.from_port, required_name(c, "from_port", path, "connection"));
   }
   return conn;
 }
@@ -92,17 +103,20 @@ Result<Connection> parse_connection(const Value& c, const std::string& path) {
 }  // namespace
 
 Result<Manifest> manifest_from_value(const Value& doc) {
-  if (!doc.is_map()) return ManifestError(std::string("a manifest must be an object, got ") + json_type_name(doc), "$");
-  RM_RETURN_IF_ERROR(check_keys(doc, {"version", "metadata", "nodes", "connections"}, "$", "the manifest"));
+  if (!doc.is_map()) {
+    return ManifestError(std::string("a manifest must be a JSON object, got ") + json_type_name(doc), "$");
+  }
+  RM_RETURN_IF_ERROR(check_keys(doc, {"version", "metadata", "nodes", "connections"}, "$", "top-level key"));
 
   Manifest m;
   const Value* version = doc.find("version");
-  if (version == nullptr) return ManifestError("missing required field 'version'", "$.version");
+  if (version == nullptr) return ManifestError("'version' is missing (expected 'v1')", "$.version");
   if (!version->is_string()) {
-    return ManifestError(std::string("'version' must be a string, got ") + json_type_name(*version), "$.version");
+    return ManifestError(std::string("'version' must be the string 'v1', got ") + json_type_name(*version),
+                         "$.version");
   }
   if (version->as_string() != "v1") {
-    return ManifestError("unsupported version '" + version->as_string() + "' (supported: v1)", "$.version");
+    return ManifestError("unsupported version " + quote(version->as_string()) + " (expected 'v1')", "$.version");
   }
   m.version = version->as_string();
 
@@ -121,7 +135,7 @@ Result<Manifest> manifest_from_value(const Value& doc) {
   }
 
   const Value* nodes = doc.find("nodes");
-  if (nodes == nullptr) return ManifestError("missing required field 'nodes'", "$.nodes");
+  if (nodes == nullptr) return ManifestError("'nodes' is missing (an array of nodes)", "$.nodes");
   if (!nodes->is_list()) {
     return ManifestError(std::string("'nodes' must be an array, got ") + json_type_name(*nodes), "$.nodes");
   }

@@ -21,6 +21,33 @@ const char* status_code_name(StatusCode code) {
   return "Unknown";
 }
 
+std::string quote(std::string_view text) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '\'';
+  return out;
+}
+
 Status::Status(StatusCode code, std::string message) {
   if (code != StatusCode::kOk) {
     state_ = std::make_unique<State>(State{code, std::move(message), {}, {}, {}, std::nullopt, nullptr});
@@ -82,7 +109,7 @@ std::string Status::to_string() const {
   if (!state_->node_id.empty()) {
     std::string where = state_->item_index ? "on item " + std::to_string(*state_->item_index)
                                            : std::string("at end of stream");
-    return "node '" + state_->node_id + "' (" + state_->node_type + ") failed " + where + ": " +
+    return "node " + quote(state_->node_id) + " (" + state_->node_type + ") failed " + where + ": " +
            state_->message;
   }
   return state_->message;

@@ -252,5 +252,22 @@ TEST(GraphCompile, IsChain) {
   EXPECT_FALSE(is_chain(graph({"a", "b", "c"}, {"a>b", "b>c", "a>c"})));
 }
 
+std::string message_of(const Manifest& m) {
+  Result<Graph> g = compile(m);
+  return g.ok() ? "compiled" : g.status().message();
+}
+
+// The words are the Python parser's (tests/python/system/test_manifest_wording.py holds both to them).
+TEST(Graph, MessagesNameTheFirstUseAndQuoteIdsByTheOneRule) {
+  EXPECT_EQ(message_of(graph({"x", "a'b", "a'b"}, {})), R"(duplicate node id 'a\'b' (already used by $.nodes[1]))");
+  EXPECT_EQ(message_of(graph({"a", "b"}, {"a>b", "b>a", "a>b"})),
+            "duplicate connection 'a' -> 'b' (same as $.connections[0])");
+  EXPECT_EQ(message_of(graph({"a"}, {"g\\h>a"})), R"(connection source 'g\\h' names no node)");
+  EXPECT_EQ(message_of(graph({"a"}, {"a>g\nh"})), R"(connection target 'g\nh' names no node)");
+  EXPECT_EQ(message_of(graph({"a\tb", "c"}, {"a\tb>c", "c>a\tb"})),
+            R"(connections form a cycle: 'a\tb' -> 'c' -> 'a\tb')");
+  EXPECT_EQ(message_of(chain({node("a", "No'Such")})), R"(unknown node type 'No\'Such')");
+}
+
 }  // namespace
 }  // namespace remotemedia

@@ -252,5 +252,41 @@ TEST(ParseManifest, NonIdentifierKeysAreQuotedInPaths) {
                        "$.connections[0][\"2\"]"));
 }
 
+// docs/SEMANTICS.md, "Error messages": one quoting rule for names and strings, as
+// remotemedia.errors.quoted writes them.
+TEST(Quote, EscapesBackslashQuoteAndControlCharactersOnly) {
+  EXPECT_EQ(quote("a"), "'a'");
+  EXPECT_EQ(quote(""), "''");
+  EXPECT_EQ(quote("a'b"), R"('a\'b')");
+  EXPECT_EQ(quote("a\"b"), "'a\"b'");
+  EXPECT_EQ(quote("a\\b"), R"('a\\b')");
+  EXPECT_EQ(quote("x\ny\tz\r"), R"('x\ny\tz\r')");
+  EXPECT_EQ(quote(std::string("\x00\x01\x1f\x7f", 4)), R"('\x00\x01\x1f\x7f')");
+  EXPECT_EQ(quote("\xc3\xaf" "d \xe2\x82\xac"), "'\xc3\xaf" "d \xe2\x82\xac'");  // UTF-8 as is
+}
+
+std::string message_of(const std::string& text) {
+  Result<Manifest> r = parse_manifest(text);
+  return r.ok() ? "accepted" : r.status().message();
+}
+
+// The words are the Python parser's (tests/python/system/test_manifest_wording.py holds both to them).
+TEST(ParseManifest, MessagesNameWhatIsAllowedAndQuoteWhatWasGiven) {
+  EXPECT_EQ(message_of(doc("[]", R"(, "edges": 1)")),
+            "unknown top-level key 'edges' (allowed: version, metadata, nodes, connections)");
+  EXPECT_EQ(message_of(doc(R"([{"id": "a", "node_type": "T", "it's": 1}])")),
+            R"(unknown key 'it\'s' in a node (allowed: id, node_type, params, capabilities, host, runtime_hint))");
+  EXPECT_EQ(message_of(doc(R"([{"node_type": "T"}])")), "node 'id' is missing");
+  EXPECT_EQ(message_of(doc(R"([{"id": "", "node_type": "T"}])")), "node 'id' must be a non-empty string, got ''");
+  EXPECT_EQ(message_of(doc(R"([{"id": 1, "node_type": "T"}])")), "node 'id' must be a non-empty string, got integer");
+  EXPECT_EQ(message_of(doc("[]", R"(, "connections": [{"to": "a"}])")), "connection 'from' is missing");
+  EXPECT_EQ(message_of(R"({"version": "v\n2", "nodes": []})"), R"(unsupported version 'v\n2' (expected 'v1'))");
+  EXPECT_EQ(message_of(R"({"nodes": []})"), "'version' is missing (expected 'v1')");
+  EXPECT_EQ(message_of(doc(R"([{"id": "a", "node_type": "T", "runtime_hint": "gpu"}])")),
+            "'runtime_hint' must be one of auto, native, python; got 'gpu'");
+  EXPECT_EQ(message_of(doc(R"([{"id": "a", "node_type": "T", "runtime_hint": null}])")),
+            "'runtime_hint' must be a string, got null");
+}
+
 }  // namespace
 }  // namespace remotemedia

@@ -219,5 +219,38 @@ TEST(CheckParams, DefaultsAreFilledInDeclarationOrder) {
   EXPECT_EQ(*c->find("operation"), Value::string("divide"));
 }
 
+// validate_params: the first problem in declaration order, whether the schema or the type's own
+// check finds it; the own check is asked with later parameters at their defaults where they fail.
+TEST(ValidateParams, AnOwnCheckFaultOfAnEarlierParameterComesBeforeASchemaFaultOfALaterOne) {
+  NodeTypeInfo t = info("Ordered", {},
+                        {ParamSpec{"first", ParamType::kNumber, false, Value::real(1), {}, ""},
+                         ParamSpec{"second", ParamType::kNumber, false, Value::real(1), {}, "", 0.0}});
+  int calls = 0;
+  t.check = [&calls](const Value& p, const std::string& path) -> Status {
+    ++calls;
+    auto number = [](const Value& v) { return v.is_int() ? static_cast<double>(v.as_int()) : v.as_float(); };
+    const Value& second = *p.find("second");
+    EXPECT_TRUE((second.is_int() || second.is_float()) && number(second) >= 0);  // never the bad value
+    if (number(*p.find("first")) <= 0) {
+      return std::move(Status(StatusCode::kInvalidParameter, "first must be positive").with_path(path + ".first"));
+    }
+    return Status::OK();
+  };
+  auto validate = [&](const char* json) {
+    Result<Value> r = Registry::validate_params(t, params(json), kPath);
+    return r.ok() ? std::string("ok") : r.status().to_string();
+  };
+  EXPECT_EQ(validate(R"({"first": -1, "second": -1})"), kPath + ".first: first must be positive");
+  EXPECT_EQ(validate(R"({"first": 2, "second": -1})"), kPath + ".second: parameter 'second' must be at least 0");
+  EXPECT_EQ(validate(R"({"first": -1, "second": "x"})"), kPath + ".first: first must be positive");
+  EXPECT_EQ(validate(R"({"first": "x", "second": -1})"),
+            kPath + ".first: parameter 'first' must be a number, got string");
+  EXPECT_EQ(validate(R"({"first": 3})"), "ok");
+  EXPECT_EQ(validate(R"({"bogus": 1, "first": -1})"), kPath + ".bogus: unknown parameter 'bogus' for Ordered");
+  EXPECT_GT(calls, 0);
+  // check_params stays the schema alone.
+  EXPECT_TRUE(Registry::check_params(t, params(R"({"first": -1})"), kPath).ok());
+}
+
 }  // namespace
 }  // namespace remotemedia

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING
 
-from remotemedia.errors import GraphError
+from remotemedia.errors import GraphError, quoted
 
 if TYPE_CHECKING:  # pragma: no cover
     from remotemedia.core.manifest import Manifest
@@ -104,7 +104,7 @@ def format_cycle(cycle: list[str]) -> str:
     """``['a', 'b']`` -> ``'a' -> 'b' -> 'a'``."""
     if not cycle:
         return "(unknown)"
-    return " -> ".join(repr(x) for x in [*cycle, cycle[0]])
+    return " -> ".join(quoted(x) for x in [*cycle, cycle[0]])
 
 
 def topological_order(manifest: "Manifest") -> list[str]:

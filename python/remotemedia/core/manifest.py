@@ -23,6 +23,7 @@ from remotemedia.errors import (
     InvalidParameterError,
     ManifestError,
     UnknownNodeTypeError,
+    quoted,
 )
 
 __all__ = [
@@ -118,15 +119,6 @@ def _path_of(parts: tuple) -> str:
     for p in parts:
         path = f"{path}[{p}]" if type(p) is int else key_path(path, p)
     return path
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """A short JSON rendering of a (JSON) value for messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):  # pragma: no cover - data is JSON by the time we get here
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,7 +331,7 @@ def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
     if duplicates:
         found = _locate_duplicate_key(text)
         offset, key = found if found else (0, "?")
-        raise _bad_json(text, offset, f"duplicate key {key!r} in an object")
+        raise _bad_json(text, offset, f"duplicate key {quoted(key)} in an object")
     if _SURROGATE_HINT_RE.search(text):
         offset = _locate_lone_surrogate(text)
         if offset is not None:
@@ -399,20 +391,20 @@ def _structure(data: Any) -> Manifest:
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise ManifestError(
-                f"unknown top-level key {key!r} (allowed: {', '.join(TOP_LEVEL_KEYS)})",
+                f"unknown top-level key {quoted(key)} (allowed: {', '.join(TOP_LEVEL_KEYS)})",
                 path=key_path("$", key),
             )
     # Rule 6
     if "version" not in data:
-        raise ManifestError("'version' is missing (expected \"v1\")", path="$.version")
+        raise ManifestError("'version' is missing (expected 'v1')", path="$.version")
     version = data["version"]
     if type(version) is not str:
         raise ManifestError(
-            f"'version' must be the string \"v1\", got {_json_type(version)}", path="$.version"
+            f"'version' must be the string 'v1', got {_json_type(version)}", path="$.version"
         )
     if version != "v1":
         raise ManifestError(
-            f"unsupported version {_show(version)} (expected \"v1\")", path="$.version"
+            f"unsupported version {quoted(version)} (expected 'v1')", path="$.version"
         )
     # Rule 7
     metadata = None
@@ -458,14 +450,14 @@ def _structure(data: Any) -> Manifest:
 def _required_string(obj: dict, key: str, base: str, what: str) -> str:
     path = f"{base}.{key}"
     if key not in obj:
-        raise ManifestError(f"{what} '{key}' is missing", path=path)
+        raise ManifestError(f"{what} {quoted(key)} is missing", path=path)
     value = obj[key]
     if type(value) is not str:
         raise ManifestError(
-            f"{what} '{key}' must be a non-empty string, got {_json_type(value)}", path=path
+            f"{what} {quoted(key)} must be a non-empty string, got {_json_type(value)}", path=path
         )
     if not value:
-        raise ManifestError(f"{what} '{key}' must be a non-empty string, got \"\"", path=path)
+        raise ManifestError(f"{what} {quoted(key)} must be a non-empty string, got ''", path=path)
     return value
 
 
@@ -476,7 +468,7 @@ def _node(i: int, raw: Any) -> NodeSpec:
     for key in raw:  # rule 10
         if key not in NODE_KEYS:
             raise ManifestError(
-                f"unknown key {key!r} in a node (allowed: {', '.join(NODE_KEYS)})",
+                f"unknown key {quoted(key)} in a node (allowed: {', '.join(NODE_KEYS)})",
                 path=key_path(base, key),
             )
     node_id = _required_string(raw, "id", base, "node")  # rule 11
@@ -506,9 +498,13 @@ def _node(i: int, raw: Any) -> NodeSpec:
     hint = None
     if "runtime_hint" in raw:  # rule 15
         hint = raw["runtime_hint"]
-        if type(hint) is not str or hint not in RUNTIME_HINTS:
+        if type(hint) is not str:
             raise ManifestError(
-                f"'runtime_hint' must be one of \"auto\", \"native\", \"python\"; got {_show(hint)}",
+                f"'runtime_hint' must be a string, got {_json_type(hint)}", path=f"{base}.runtime_hint"
+            )
+        if hint not in RUNTIME_HINTS:
+            raise ManifestError(
+                f"'runtime_hint' must be one of {', '.join(RUNTIME_HINTS)}; got {quoted(hint)}",
                 path=f"{base}.runtime_hint",
             )
     return NodeSpec(
@@ -532,7 +528,7 @@ def _connection(j: int, raw: Any) -> Connection:
     for key in raw:
         if key not in CONNECTION_KEYS:
             raise ManifestError(
-                f"unknown key {key!r} in a connection (allowed: from, to, from_port)",
+                f"unknown key {quoted(key)} in a connection (allowed: {', '.join(CONNECTION_KEYS)})",
                 path=key_path(base, key),
             )
     source = _required_string(raw, "from", base, "connection")
@@ -551,14 +547,14 @@ def _resolve_port(node_id: str, node_type: str, ports: tuple[str, ...], port: st
     if port is None:
         if len(ports) != 1:
             raise GraphError(
-                f"node '{node_id}' ({node_type}) has several output ports ({names}): "
+                f"node {quoted(node_id)} ({node_type}) has several output ports ({names}): "
                 'say which with "from_port"',
                 path=base,
             )
         return ports[0]
     if port not in ports:
         raise GraphError(
-            f"node '{node_id}' ({node_type}) has no output port '{port}' (its ports: {names})",
+            f"node {quoted(node_id)} ({node_type}) has no output port {quoted(port)} (its ports: {names})",
             path=f"{base}.from_port",
         )
     return port
@@ -571,19 +567,20 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
         lookup = registry.lookup
     first_index: dict[str, int] = {}
     ports: dict[str, tuple[str, ...]] = {}
+    type_names: dict[str, str] = {}  # the registered name, not an alias, as the native runtime says
     for node in manifest.nodes:
         base = f"$.nodes[{node.index}]"
         prev = first_index.get(node.id)
         if prev is not None:  # rule 18
             raise GraphError(
-                f"duplicate node id {node.id!r} (already used by $.nodes[{prev}])",
+                f"duplicate node id {quoted(node.id)} (already used by $.nodes[{prev}])",
                 path=f"{base}.id",
             )
         first_index[node.id] = node.index
         spec = lookup(node.node_type)  # rule 19
         if spec is None:
             raise UnknownNodeTypeError(
-                f"unknown node type {node.node_type!r}", path=f"{base}.node_type"
+                f"unknown node type {quoted(node.node_type)}", path=f"{base}.node_type"
             )
         problem = spec.check_params(node.params)  # rule 20
         if problem and problem[1]:
@@ -594,26 +591,28 @@ def _semantics(manifest: Manifest, lookup: Lookup | None) -> None:
                 path = key_path(f"{base}.params", name)
             raise InvalidParameterError(message, path=path)
         ports[node.id] = spec.output_ports(node.params)
+        type_names[node.id] = spec.name
     if manifest.connections is None:
         for node in manifest.nodes[:-1]:  # an implicit chain leaves each node by its only port
-            _resolve_port(node.id, node.node_type, ports[node.id], None, f"$.nodes[{node.index}]")
+            _resolve_port(node.id, type_names[node.id], ports[node.id], None, f"$.nodes[{node.index}]")
         return
-    types = {n.id: n.node_type for n in manifest.nodes}
     first_connection: dict[tuple[str, str, str], int] = {}
     for c in manifest.connections:
         base = f"$.connections[{c.index}]"
         if c.source not in first_index:  # rule 21
             raise GraphError(
-                f"connection source {c.source!r} names no node", path=f"{base}.from"
+                f"connection source {quoted(c.source)} names no node", path=f"{base}.from"
             )
         if c.target not in first_index:
-            raise GraphError(f"connection target {c.target!r} names no node", path=f"{base}.to")
-        port = _resolve_port(c.source, types[c.source], ports[c.source], c.port, base)
+            raise GraphError(
+                f"connection target {quoted(c.target)} names no node", path=f"{base}.to"
+            )
+        port = _resolve_port(c.source, type_names[c.source], ports[c.source], c.port, base)
         key = (c.source, port, c.target)
         prev = first_connection.get(key)
         if prev is not None:  # rule 22
             raise GraphError(
-                f"duplicate connection {c.source!r} -> {c.target!r} "
+                f"duplicate connection {quoted(c.source)} -> {quoted(c.target)} "
                 f"(same as $.connections[{prev}])",
                 path=base,
             )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 import math
 
+from remotemedia.errors import quoted
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
@@ -60,7 +62,7 @@ class ParamSpec:
             if type(value) is not str:
                 return f"must be a string, got {_json_type(value)}"
             if self.choices and value not in self.choices:
-                return f"must be one of {', '.join(self.choices)}; got '{value}'"
+                return f"must be one of {', '.join(self.choices)}; got {quoted(value)}"
         elif t == "bool":
             if type(value) is not bool:
                 return f"must be a boolean, got {_json_type(value)}"
@@ -104,19 +106,58 @@ class NodeTypeSpec:
         first problem, or None.
 
         Order: unknown names (in the order given), then each declared parameter in declaration
-        order (missing required, then type). The native registry checks in the same order."""
+        order (missing required, then type and bounds), then ``check``; a fault ``check`` finds in
+        a parameter declared before the one the schema faults comes first. The native registry's
+        validate_params checks in the same order."""
         for name in params:
             if self.param(name) is None:
-                return name, f"unknown parameter '{name}' for {self.name}"
-        for p in self.params:
+                return name, f"unknown parameter {quoted(name)} for {self.name}"
+        for k, p in enumerate(self.params):
             if p.name not in params:
                 if p.required:
-                    return "", f"missing required parameter '{p.name}' for {self.name}"
+                    return self._earlier_check_problem(params, k) or (
+                        "",
+                        f"missing required parameter {quoted(p.name)} for {self.name}",
+                    )
                 continue
             problem = p.check(params[p.name])
             if problem:
-                return p.name, f"parameter '{p.name}' {problem}"
+                return self._earlier_check_problem(params, k) or (
+                    p.name,
+                    f"parameter {quoted(p.name)} {problem}",
+                )
         return None if self.check is None else self.check(params)
+
+    def _earlier_check_problem(self, params: dict, failed: int) -> tuple[str, str] | None:
+        """What ``check`` says of a parameter declared before ``self.params[failed]``, which fails
+        its schema: asked with the parameters from that one on as given where they pass the schema
+        and left out (at their defaults) where not; a required one that does not pass leaves
+        nothing safe to ask with. The native registry's validate_params asks the same way."""
+        if self.check is None:
+            return None
+        probe = {}
+        for k, p in enumerate(self.params):
+            if p.name in params and (k < failed or p.check(params[p.name]) is None):
+                probe[p.name] = params[p.name]
+            elif p.required:
+                return None
+        found = self.check(probe)
+        if found and found[1] and self._param_index(found[0]) < failed:
+            return found
+        return None
+
+    def _param_index(self, where: str) -> int:
+        """The index of the declared parameter a check_params location points into (a name, or a
+        suffix ".name...", '["odd name"]...'), or len(self.params) for the parameters as a whole."""
+        from remotemedia.core.manifest import key_path  # manifest imports this module
+
+        for k, p in enumerate(self.params):
+            if where == p.name:
+                return k
+            at = key_path("", p.name)
+            if where.startswith(at) and where[len(at) : len(at) + 1] in ("", ".", "["):
+                return k
+        return len(self.params)
 
 
 def _json_type(value: Any) -> str:

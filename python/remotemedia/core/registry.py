@@ -12,7 +12,7 @@ from typing import Any, Callable, TypeVar
 
 from remotemedia.core.node import Node
 from remotemedia.core.params import NodeTypeSpec
-from remotemedia.errors import UnknownNodeTypeError
+from remotemedia.errors import UnknownNodeTypeError, quoted
 
 __all__ = ["register_node_type", "unregister_node_type", "lookup", "node_types", "create_node"]
 
@@ -40,7 +40,7 @@ def register_node_type(
     for n in names:
         taken = _by_name.get(n)
         if taken is not None and taken.node_class is not cls:
-            raise ValueError(f"node type name {n!r} is already registered for {taken.node_class!r}")
+            raise ValueError(f"node type name {quoted(n)} is already registered for {taken.node_class!r}")
     for n in [n for n, s in _by_name.items() if s.node_class is cls]:
         del _by_name[n]
     for n in names:
@@ -53,7 +53,7 @@ def unregister_node_type(name: str) -> None:
     """Remove a node type (given by its name or an alias) with all its aliases."""
     spec = _by_name.get(name)
     if spec is None:
-        raise UnknownNodeTypeError(f"unknown node type {name!r}", path=None)
+        raise UnknownNodeTypeError(f"unknown node type {quoted(name)}", path=None)
     for n in (spec.name, *spec.aliases):
         del _by_name[n]
 
@@ -72,7 +72,7 @@ def create_node(node_type: str, node_id: str, params: dict[str, Any] | None = No
     """A new node of a registered type (name or alias) with the given id and parameters."""
     spec = _by_name.get(node_type)
     if spec is None:
-        raise UnknownNodeTypeError(f"unknown node type {node_type!r}", path=None)
+        raise UnknownNodeTypeError(f"unknown node type {quoted(node_type)}", path=None)
     return spec.node_class(name=node_id, **(params or {}))
 
 
