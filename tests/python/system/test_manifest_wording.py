@@ -257,3 +257,12 @@ def test_energy_vad_reports_its_first_declared_bad_parameter():
     fault = assert_same(_params_doc(spec, {"frame_ms": -5, "hangover_ms": -1}))
     assert fault == ("InvalidParameterError",
                      "$.nodes[0].params.frame_ms: parameter 'frame_ms' must be greater than 0 and at most 10000")
+
+
+# The router's own check words an unknown route key itself (src/nodes/flow.cpp and
+# python/remotemedia/nodes/flow.py, not the core): the Python side writes the key's path with repr()
+# or as an identifier instead of key_path's JSON form, and neither quotes the key by the one rule.
+@pytest.mark.xfail(reason="RouterNode's own route-key message and path (nodes/flow), not yet alike", strict=False)
+@pytest.mark.parametrize("key", ["a\\b", "x\ny", "é"])
+def test_an_odd_route_key_reads_the_same(key):
+    assert_same(doc([node("r", "RouterNode", params={"routes": [{"when": "item", "to": "a", key: 1}]})]))
