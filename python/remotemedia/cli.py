@@ -34,20 +34,52 @@ class _TooLarge(Exception):
     pass
 
 
-def _read_limited(path: str, what: str) -> bytes:
-    """The bytes of ``path`` (``-``: stdin), at most the 16 MiB limit every manifest and input
-    obeys: only limit + 1 bytes are read, so an endless stream (/dev/zero) is refused there
-    instead of filling memory. The C++ program (src/cli/main.cpp) reads the same way and words
-    the refusal the same."""
-    limit = MAX_MANIFEST_BYTES
-    if path == "-":
-        data = sys.stdin.buffer.read(limit + 1)
-    else:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
+class _CannotRead(Exception):
+    pass
+
+
+MAX_INPUT_DEPTH = 64  # as a manifest's (docs/MANIFEST.md rule 2), but settable: --max-depth
+
+
+def _too_large(what: str, limit: int = MAX_MANIFEST_BYTES) -> str:
+    name = "16 MiB" if limit == MAX_MANIFEST_BYTES else "--max-input-bytes"
+    return f"{what} is more than the {name} limit ({limit} bytes)"
+
+
+def _read_limited(path: str, what: str, limit: int = MAX_MANIFEST_BYTES) -> bytes:
+    """The bytes of ``path`` (``-``: stdin), at most ``limit`` (the 16 MiB every manifest obeys):
+    only limit + 1 bytes are read, so an endless stream (/dev/zero) is refused there instead of
+    filling memory. The C++ program (src/cli/main.cpp) reads the same way and words the refusal
+    and an OS error ("cannot read PATH: No such file or directory") the same."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+    except OSError as exc:
+        raise _CannotRead(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise _TooLarge(f"{what} is more than the 16 MiB limit ({limit} bytes)")
+        raise _TooLarge(_too_large(what, limit))
     return data
+
+
+_STRING_LITERAL = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|$)', re.S)
+
+
+def _nesting_depth(data: bytes) -> int:
+    """The largest number of arrays and objects open at once, counted outside strings (as the C++
+    program counts it)."""
+    import numpy as np
+
+    if data.count(b"[") + data.count(b"{") <= 1:
+        return 1 if data.count(b"[") + data.count(b"{") else 0
+    brackets = np.frombuffer(_STRING_LITERAL.sub(b"", data).translate(None, b"".join(
+        bytes([c]) for c in range(256) if c not in b"[]{}")), dtype=np.uint8)
+    if brackets.size == 0:
+        return 0
+    steps = np.where((brackets == 0x5B) | (brackets == 0x7B), 1, -1)
+    return int(np.cumsum(steps).max(initial=0))
 
 
 # The first syntax fault of a text that is not JSON, worded from a small vocabulary the C++ program
@@ -269,9 +301,12 @@ def _unique_keys(pairs: list) -> dict:
     return items
 
 
-def _load_input(data: bytes) -> Any:
-    """The input items: JSON text, refused as the C++ program refuses it (no NaN or Infinity, no
-    number beyond the range of a double: nlohmann reads every number as one first)."""
+def _load_input(data: bytes, what: str = "input", max_depth: int = MAX_INPUT_DEPTH) -> Any:
+    """The input items: JSON text, refused as the C++ program refuses it (deeper than ``max_depth``;
+    no NaN or Infinity, no number beyond the range of a double: nlohmann reads every number as one
+    first)."""
+    if _nesting_depth(data) > max_depth:
+        raise _BadInput(f"{what} is nested deeper than the limit of {max_depth} levels")
     # Only a number with an exponent of 100 or more, or else 210 digits or more before its exponent,
     # can overflow a double: without one, the number hooks (a call per number) are not needed.
     ranged = {"parse_float": _finite_float, "parse_int": _int_within_double_range} if _MAYBE_HUGE.search(data) else {}
@@ -281,16 +316,25 @@ def _load_input(data: bytes) -> Any:
         if _SURROGATE_ESCAPE.search(data) and _json_syntax_fault(data):
             raise ValueError("a lone surrogate escape")  # CPython's json takes them, nlohmann does not
         return items
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a constant
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, a constant
         fault = _json_syntax_fault(data)
-        raise _BadInput(f"input is not valid JSON {fault}" if fault else f"input is not valid JSON: {exc}") from None
+        raise _BadInput(f"{what} is not valid JSON {fault}" if fault else f"{what} is not valid JSON: {exc}") from None
 
 
 class _BadInput(Exception):
     pass
 
 
-def _read_manifest(path: str) -> Pipeline:
+def _read_manifest(path: str, input_path: str | None = "") -> Pipeline:
+    """The manifest's pipeline; ``input_path`` given (None: stdin), the input must not come from
+    stdin too when the manifest does, refused after the manifest is read (as the C++ program)."""
+    pipeline = _read_manifest_only(path)
+    if path == "-" and input_path in (None, "-"):
+        raise _BadInput("the manifest and the input cannot both come from stdin: give --input FILE")
+    return pipeline
+
+
+def _read_manifest_only(path: str) -> Pipeline:
     try:
         text = _read_limited(path, "manifest text")
     except _TooLarge as exc:
@@ -304,57 +348,165 @@ def _read_manifest(path: str) -> Pipeline:
         raise errors.ManifestError(f"not valid JSON {fault}", path="$") from None
 
 
+class _Output:
+    """Where the outputs go: stdout or the --output file, as UTF-8 whatever the locale, each line
+    flushed as it is written."""
+
+    def __init__(self, path: str | None) -> None:
+        self.file = sys.stdout.buffer if path is None else open(path, "wb")  # noqa: SIM115 - closed below
+
+    def line(self, text: str) -> None:
+        self.file.write(text.encode("utf-8", "backslashreplace") + b"\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not sys.stdout.buffer:
+            self.file.close()
+
+
+def _open_output(path: str | None) -> _Output:
+    try:
+        return _Output(path)
+    except OSError as exc:
+        raise _CannotRead(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+def _prepare(args) -> int | None:
+    """--log-level and --import, before the manifest is read: an exit code on failure."""
+    import importlib
+    import logging
+
+    level = getattr(args, "log_level", None)
+    if level is not None:
+        logger = logging.getLogger("remotemedia")
+        logger.setLevel(level.upper())
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    for module in getattr(args, "imports", None) or ():
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any failure of the user's module
+            print(f"error: cannot import {module}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+    return None
+
+
 def cmd_run(args) -> int:
+    failed = _prepare(args)
+    if failed is not None:
+        return failed
     if args.audio is not None:
         return cmd_run_audio(args)
     if args.chunk_ms is not None or args.no_progress:
         print("error: --chunk-ms and --no-progress go with --audio", file=sys.stderr)
         return 3
+    if args.jsonl:
+        return cmd_run_jsonl(args)
     try:
-        pipeline = _read_manifest(args.manifest)
-        items = _load_input(_read_limited("-" if args.input is None else args.input, "input"))
+        pipeline = _read_manifest(args.manifest, args.input)
+        items = _load_input(_read_limited("-" if args.input is None else args.input, "input", args.max_input_bytes),
+                            max_depth=args.max_depth)
         if not isinstance(items, list):
             print("error: input must be a JSON array of items", file=sys.stderr)
             return 3
+        output = _open_output(args.output)
         outputs = pipeline.run_sync(items, runtime=args.runtime)
     except errors.ManifestError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except (OSError, _BadInput, _TooLarge) as exc:
+    except (_CannotRead, _BadInput, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     try:
-        text = json.dumps(outputs, indent=2 if args.pretty else None, allow_nan=False)
+        text = _dumps(_jsonable(outputs, null_non_finite=False), indent=2 if args.pretty else None)
     except ValueError:  # JSON has no NaN or Infinity: the C++ program's words
         print("error: output has no JSON form: a non-finite float has no JSON form", file=sys.stderr)
         return 3
-    print(text)
+    output.line(text)
+    output.close()
     return 0
 
 
-def _jsonable(value: Any) -> Any:
-    """An output as JSON data: Audio summarised, numpy as lists and numbers, non-finite floats as
-    null (as JSON.stringify writes them: JSON has no NaN), anything else by its repr."""
+def _jsonl_items(path: str, limit: int, max_depth: int) -> Iterator[Any]:
+    """One item per line of ``path`` (``-``: stdin), each read as it arrives; blank lines skipped."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _CannotRead(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        number = 0
+        while True:
+            try:
+                line = stream.readline(limit + 2)  # the line, its newline, and one byte past the limit
+            except OSError as exc:
+                raise _CannotRead(f"cannot read {path}: {exc.strerror or exc}") from None
+            if not line:
+                return
+            number += 1
+            text = line[:-1] if line.endswith(b"\n") else line
+            if len(text) > limit:
+                raise _TooLarge(_too_large(f"input line {number}", limit))
+            if not text.strip(b" \t\r"):
+                continue
+            yield _load_input(text, f"input line {number}", max_depth)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def cmd_run_jsonl(args) -> int:
+    try:
+        pipeline = _read_manifest(args.manifest, args.input)
+        output = _open_output(args.output)
+        items = _jsonl_items("-" if args.input is None else args.input, args.max_input_bytes, args.max_depth)
+        for out in pipeline.stream_sync(items, runtime=args.runtime):
+            output.line(_dumps(_jsonable(out)))
+    except errors.ManifestError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except (_CannotRead, _BadInput, _TooLarge) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    output.close()
+    return 0
+
+
+def _jsonable(value: Any, null_non_finite: bool = True) -> Any:
+    """An output as JSON data (docs/CLI.md, "Output forms"): Audio as {"audio": {sample_rate,
+    channels, frames, dtype, duration}}, bytes as {"bytes": {"length": n}}, numpy as lists and
+    numbers, non-finite floats as null when ``null_non_finite`` (as JSON.stringify writes them:
+    JSON has no NaN; else left for json.dumps to refuse), any other object as {"object": {"type",
+    "repr"}}. The C++ program (jsonable in src/cli/main.cpp) writes the same."""
     from remotemedia.core.audio import Audio
     import numpy as np
 
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return value if math.isfinite(value) or not null_non_finite else None
     if isinstance(value, Audio):
         return {"audio": {"sample_rate": value.sample_rate, "channels": value.channels, "frames": value.frames,
                           "dtype": value.dtype, "duration": value.duration}}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"bytes": {"length": len(bytes(value))}}
     if isinstance(value, (np.ndarray, np.generic)):
-        return _jsonable(value.tolist())
+        return _jsonable(value.tolist(), null_non_finite)
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, null_non_finite) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return repr(value)
+        return [_jsonable(v, null_non_finite) for v in value]
+    return {"object": {"type": type(value).__name__, "repr": repr(value)}}
 
 
 class _ProgressLine:
@@ -369,7 +521,7 @@ class _ProgressLine:
         sys.stderr.flush()
 
     def write(self, line: str) -> None:
-        print(line, flush=True)
+        _write_stdout(line)
 
     def close(self) -> None:
         sys.stderr.write("\n")
@@ -405,7 +557,7 @@ def cmd_run_audio(args) -> int:
     except errors.ManifestError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except _CannotRead as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     try:
@@ -426,11 +578,11 @@ def cmd_run_audio(args) -> int:
         if bar is not None and sys.stdout.isatty() and sys.stderr.isatty():
             bar.write(line)  # clears the bar, prints, redraws it
         else:
-            print(line, flush=True)
+            _write_stdout(line)
 
     try:
         for out in pipeline.stream_sync(fed(), runtime=args.runtime):
-            emit(json.dumps(_jsonable(out), allow_nan=False))
+            emit(_dumps(_jsonable(out)))
     except AudioFileError as exc:  # the file failed part-way
         _close(bar)
         print(f"error: {exc}", file=sys.stderr)
@@ -454,7 +606,63 @@ def _close(bar: Any) -> None:
         bar.close()
 
 
-def cmd_nodes(_args) -> int:
+def _write_stdout(line: str) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(line.encode("utf-8", "backslashreplace") + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def _is_chain(pipeline: Pipeline) -> bool:
+    """As the C++ graph says it: one source, and along the order each node feeds exactly the next
+    through its only port."""
+    connections = pipeline.connections
+    names = [n.name for n in pipeline.nodes]
+    if connections is None or not names:
+        return True
+    if any(len(c) > 2 and c[2] is not None for c in connections):
+        return False
+    following = {a: [t for s, t, *_ in connections if s == a] for a in names}
+    entering = {a: sum(1 for _, t, *_ in connections if t == a) for a in names}
+    sources = [a for a in names if entering[a] == 0]
+    if len(sources) != 1:
+        return False
+    at, seen = sources[0], 1
+    while following[at]:
+        if len(following[at]) != 1 or entering[following[at][0]] != 1:
+            return False
+        at, seen = following[at][0], seen + 1
+    return seen == len(names)
+
+
+def cmd_validate(args) -> int:
+    failed = _prepare(args)
+    if failed is not None:
+        return failed
+    try:
+        pipeline = _read_manifest(args.manifest)
+    except errors.ManifestError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except _CannotRead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    count = len(pipeline.nodes)
+    _write_stdout(f"ok: {count} nodes {'in a chain' if _is_chain(pipeline) else 'in a graph'}")
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    failed = _prepare(args)
+    if failed is not None:
+        return failed
+    if args.json:
+        types = {spec.name: {"aliases": list(spec.aliases), "description": spec.description,
+                             "params": [{"name": p.name, "type": p.type, "required": bool(p.required),
+                                         "choices": list(p.choices or ()), "description": p.description}
+                                        for p in spec.params]}
+                 for spec in registry.node_types()}
+        _write_stdout(_dumps(types, indent=2))
+        return 0
     for spec in registry.node_types():
         aliases = "".join(f" (alias {a})" for a in spec.aliases)
         print(f"{spec.name}{aliases}\n    {spec.description}")
@@ -470,8 +678,20 @@ def cmd_bench(args) -> int:
     return compare_runtimes.run_from_args(args)
 
 
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--import", dest="imports", action="append", metavar="MODULE", default=[],
+                        help="import a Python module first (one that registers node types with "
+                             "@register_node_type); may be given more than once")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error", "critical"], type=str.lower,
+                        default=None, help="log the 'remotemedia' logger at this level on stderr (docs/LOGGING.md)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from remotemedia import __version__
+
     parser = argparse.ArgumentParser(prog="remotemedia", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"remotemedia {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a manifest on a JSON array of items")
     run.add_argument("manifest", help="manifest file (JSON), or - for stdin")
@@ -481,10 +701,26 @@ def main(argv: list[str] | None = None) -> int:
                           "outputs print as JSON lines")
     run.add_argument("--chunk-ms", type=float, default=None, help="with --audio: milliseconds per chunk (default 20)")
     run.add_argument("--no-progress", action="store_true", help="with --audio: no progress bar on stderr")
-    run.add_argument("--runtime", choices=RUNTIMES, default="auto")
-    run.add_argument("--pretty", action="store_true")
+    run.add_argument("--jsonl", action="store_true",
+                     help="read one JSON item per line as it arrives; write one output per line as it is produced")
+    run.add_argument("-o", "--output", metavar="FILE", default=None,
+                     help="write the outputs to this file instead of stdout")
+    run.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                     help="auto (native when built, else Python), native or python (default auto)")
+    run.add_argument("--pretty", action="store_true", help="indent the output")
+    run.add_argument("--max-input-bytes", type=_bounded(1, MAX_MANIFEST_BYTES), default=MAX_MANIFEST_BYTES,
+                     help=f"largest input (or --jsonl line) in bytes (default and most {MAX_MANIFEST_BYTES})")
+    run.add_argument("--max-depth", type=_bounded(1, MAX_INPUT_DEPTH), default=MAX_INPUT_DEPTH,
+                     help=f"deepest nesting of arrays and objects in the input (default and most {MAX_INPUT_DEPTH})")
+    _add_common(run)
     run.set_defaults(func=cmd_run)
-    nodes = sub.add_parser("nodes", help="list the registered node types")
+    validate = sub.add_parser("validate", help="check a manifest against the schema, registry and graph rules")
+    validate.add_argument("manifest", help="manifest file (JSON), or - for stdin")
+    _add_common(validate)
+    validate.set_defaults(func=cmd_validate)
+    nodes = sub.add_parser("nodes", help="list the registered node types and their parameters")
+    nodes.add_argument("--json", action="store_true", help="print as JSON")
+    _add_common(nodes)
     nodes.set_defaults(func=cmd_nodes)
     bench = sub.add_parser(
         "bench",
@@ -495,7 +731,19 @@ def main(argv: list[str] | None = None) -> int:
     add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
+    if args.command == "run" and args.pretty and args.jsonl:
+        parser.error("--pretty does not go with --jsonl")
     return args.func(args)
+
+
+def _bounded(low: int, high: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not in {low} - {high}")
+        return value
+
+    return parse
 
 
 if __name__ == "__main__":

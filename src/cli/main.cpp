@@ -1,18 +1,23 @@
 // remotemedia-runtime: the standalone program. Runs a manifest on JSON items or on an audio file,
 // validates a manifest, lists the node types. No Python involved.
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <sndfile.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -36,27 +41,37 @@ constexpr int kExitInput = 3;
 
 enum class ReadResult { kOk, kUnreadable, kTooLarge };
 
-// Reads at most kMaxJsonBytes + 1 bytes: a larger text fails the size limit whatever follows, so an
+// Reads at most `limit` + 1 bytes: a larger text fails the size limit whatever follows, so an
 // endless stream (/dev/zero, a pipe that never closes) is refused at the limit instead of being
-// read into memory. The Python command (python/remotemedia/cli.py) reads the same way.
-ReadResult read_text(const std::string& path, std::string* out) {
-  std::ifstream file;
-  std::istream* in = &std::cin;
+// read into memory. On kUnreadable, *reason is the OS's ("No such file or directory", "Is a
+// directory"). The Python command (python/remotemedia/cli.py) reads the same way.
+ReadResult read_text(const std::string& path, std::string* out, std::string* reason, size_t limit = kMaxJsonBytes) {
+  int fd = STDIN_FILENO;
   if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return ReadResult::kUnreadable;
-    in = &file;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      *reason = std::strerror(errno);
+      return ReadResult::kUnreadable;
+    }
   }
-  out->resize(kMaxJsonBytes + 1);
-  in->read(out->data(), static_cast<std::streamsize>(out->size()));
-  if (in->bad()) return ReadResult::kUnreadable;
-  out->resize(static_cast<size_t>(in->gcount()));
-  return out->size() > kMaxJsonBytes ? ReadResult::kTooLarge : ReadResult::kOk;
-}
-
-// The same words as the Python command's.
-std::string too_large(const std::string& what) {
-  return what + " is more than the 16 MiB limit (" + std::to_string(kMaxJsonBytes) + " bytes)";
+  out->resize(limit + 1);
+  size_t got = 0;
+  ReadResult result = ReadResult::kOk;
+  while (got < out->size()) {
+    const ssize_t n = ::read(fd, out->data() + got, out->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *reason = std::strerror(errno);
+      result = ReadResult::kUnreadable;
+      break;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
+  out->resize(got);
+  if (result == ReadResult::kOk && got > limit) result = ReadResult::kTooLarge;
+  return result;
 }
 
 // The first syntax fault of a text that is not JSON, worded from a small vocabulary the Python
@@ -344,11 +359,58 @@ std::string json_syntax_fault(std::string_view text) {
   return scanner.scan() ? std::string() : scanner.where();
 }
 
+// The limits of an input (a JSON array, or one line of --jsonl), apart from a manifest's (which
+// are always 16 MiB and 64 levels, docs/MANIFEST.md rules 1 and 2). They can be lowered, not
+// raised: the parser's own limits are the defaults.
+struct InputLimits {
+  size_t max_bytes = kMaxJsonBytes;
+  int max_depth = kMaxJsonDepth;
+};
+
+// "input is more than the 16 MiB limit (16777216 bytes)", the same words as the Python command's.
+std::string too_large(const std::string& what, size_t limit = kMaxJsonBytes) {
+  return what + " is more than the " + (limit == kMaxJsonBytes ? std::string("16 MiB") : "--max-input-bytes") +
+         " limit (" + std::to_string(limit) + " bytes)";
+}
+
+// The nesting depth of a text's arrays and objects, counted outside strings (as parse_json counts
+// it, so the input's limit applies before the parser's).
+int nesting_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+// Prints "error: cannot read PATH: REASON" or the size refusal; the exit code, 0 when read.
+int read_or_report(const std::string& path, const std::string& what, std::string* text,
+                   size_t limit = kMaxJsonBytes) {
+  std::string reason;
+  switch (read_text(path, text, &reason, limit)) {
+    case ReadResult::kUnreadable: std::cerr << "error: cannot read " << path << ": " << reason << "\n"; return kExitInput;
+    case ReadResult::kTooLarge: std::cerr << "error: " << too_large(what, limit) << "\n"; return kExitInput;
+    case ReadResult::kOk: return 0;
+  }
+  return kExitInput;
+}
+
 int fail(const Status& s) {
   std::cerr << "error: " << status_code_name(s.code()) << ": " << s.to_string() << "\n";
   if (s.code() == StatusCode::kUnknownNodeType) {
     std::cerr << "note: this program runs native node types only (see `remotemedia-runtime nodes`); "
-                 "a Python node type needs the Python package: `remotemedia run MANIFEST`\n";
+                 "a Python node type needs the Python package: `remotemedia run --import MODULE MANIFEST`\n";
   }
   switch (s.code()) {
     case StatusCode::kManifestError:
@@ -359,61 +421,65 @@ int fail(const Status& s) {
   }
 }
 
-Result<Graph> load_graph(const std::string& path) {
-  std::string text;
-  switch (read_text(path, &text)) {
-    case ReadResult::kUnreadable: return Status(StatusCode::kInternal, "cannot read manifest '" + path + "'");
-    case ReadResult::kTooLarge: return ManifestError(too_large("manifest text"), "$");
+// The graph of the manifest at `path`; on failure *exit_code is set (1, or 3 for a file that
+// cannot be read) and the error printed.
+std::optional<Graph> load_graph(const std::string& path, int* exit_code) {
+  std::string text, reason;
+  switch (read_text(path, &text, &reason)) {
+    case ReadResult::kUnreadable:
+      std::cerr << "error: cannot read " << path << ": " << reason << "\n";
+      *exit_code = kExitInput;
+      return std::nullopt;
+    case ReadResult::kTooLarge:
+      *exit_code = fail(ManifestError(too_large("manifest text"), "$"));
+      return std::nullopt;
     case ReadResult::kOk: break;
   }
-  Result<Manifest> manifest = parse_manifest(text);
-  if (!manifest.ok()) {
-    const Status& s = manifest.status();
-    const std::string fault = s.code() == StatusCode::kManifestError && s.path() == "$" ? json_syntax_fault(text) : "";
-    return fault.empty() ? s : ManifestError("not valid JSON " + fault, "$");
-  }
-  return Graph::compile(*manifest, Registry::global());
-}
-
-int cmd_run(const std::string& manifest_path, const std::string& input_path, bool pretty) {
-  Result<Graph> graph = load_graph(manifest_path);
-  if (!graph.ok()) return fail(graph.status());
-  std::string input_text;
-  switch (read_text(input_path, &input_text)) {
-    case ReadResult::kUnreadable: std::cerr << "error: cannot read input '" << input_path << "'\n"; return kExitInput;
-    case ReadResult::kTooLarge: std::cerr << "error: " << too_large("input") << "\n"; return kExitInput;
-    case ReadResult::kOk: break;
-  }
-  Result<Value> items = parse_json(input_text);
-  if (!items.ok()) {
-    if (const std::string fault = json_syntax_fault(input_text); !fault.empty()) {
-      std::cerr << "error: input is not valid JSON " << fault << "\n";
-      return kExitInput;
+  Result<Graph> graph = [&]() -> Result<Graph> {
+    Result<Manifest> manifest = parse_manifest(text);
+    if (!manifest.ok()) {
+      const Status& s = manifest.status();
+      const std::string fault =
+          s.code() == StatusCode::kManifestError && s.path() == "$" ? json_syntax_fault(text) : "";
+      return fault.empty() ? s : ManifestError("not valid JSON " + fault, "$");
     }
+    return Graph::compile(*manifest, Registry::global());
+  }();
+  if (!graph.ok()) {
+    *exit_code = fail(graph.status());
+    return std::nullopt;
   }
-  if (!items.ok() || !items->is_list()) {
-    std::cerr << "error: input must be a JSON array of items"
-              << (items.ok() ? std::string() : ": " + items.status().message()) << "\n";
-    return kExitInput;
-  }
-  Result<std::vector<Value>> out = run(graph.value(), items->as_list());
-  if (!out.ok()) return fail(out.status());
-  Result<std::string> text = to_json(Value::list(std::move(out).value()), pretty ? 2 : -1);
-  if (!text.ok()) {
-    std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
-    return kExitInput;
-  }
-  std::cout << text.value() << "\n";
-  return 0;
+  return std::move(graph).value();
 }
 
-// ------------------------------------------------------------------------------ run --audio
+// One input text (the whole input, or a line of --jsonl) as a Value, refused as the Python command
+// refuses it; on failure the error is printed and nullopt returned (exit 3).
+std::optional<Value> parse_input(std::string_view text, const std::string& what, const InputLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    std::cerr << "error: " << too_large(what, limits.max_bytes) << "\n";
+    return std::nullopt;
+  }
+  if (nesting_depth(text) > limits.max_depth) {
+    std::cerr << "error: " << what << " is nested deeper than the limit of " << limits.max_depth << " levels\n";
+    return std::nullopt;
+  }
+  Result<Value> value = parse_json(text);
+  if (!value.ok()) {
+    const std::string fault = json_syntax_fault(text);
+    std::cerr << "error: " << what << " is not valid JSON " << (fault.empty() ? ": " + value.status().message() : fault)
+              << "\n";
+    return std::nullopt;
+  }
+  return std::move(value).value();
+}
 
-// An output as JSON data, as `remotemedia run --audio` prints it: Audio summarised, non-finite
-// floats as null (JSON has none).
-Value jsonable(const Value& v) {
+// An output as JSON data (docs/CLI.md, "Output forms"): Audio and bytes as summaries, arrays as
+// nested lists (to_json writes them so), non-finite floats as null when `null_non_finite` (the
+// line-by-line modes) and left for to_json to refuse otherwise. The Python command (_jsonable)
+// writes the same.
+Value jsonable(const Value& v, bool null_non_finite = true) {
   switch (v.kind()) {
-    case ValueKind::kFloat: return std::isfinite(v.as_float()) ? v : Value();
+    case ValueKind::kFloat: return std::isfinite(v.as_float()) || !null_non_finite ? v : Value();
     case ValueKind::kAudio: {
       const AudioBuffer& a = v.as_audio();
       return Value::map({{"audio", Value::map({{"sample_rate", Value::integer(a.sample_rate())},
@@ -422,19 +488,175 @@ Value jsonable(const Value& v) {
                                                {"dtype", Value::string(dtype_name(a.dtype()))},
                                                {"duration", Value::real(a.duration_seconds())}})}});
     }
+    case ValueKind::kBytes:
+      return Value::map(
+          {{"bytes", Value::map({{"length", Value::integer(static_cast<int64_t>(v.as_string().size()))}})}});
     case ValueKind::kList: {
       List items;
-      for (const Value& x : v.as_list()) items.push_back(jsonable(x));
+      for (const Value& x : v.as_list()) items.push_back(jsonable(x, null_non_finite));
       return Value::list(std::move(items));
     }
     case ValueKind::kMap: {
       Map entries;
-      for (const auto& [k, x] : v.as_map()) entries.emplace_back(k, jsonable(x));
+      for (const auto& [k, x] : v.as_map()) entries.emplace_back(k, jsonable(x, null_non_finite));
       return Value::map(std::move(entries));
     }
     default: return v;
   }
 }
+
+// Where the outputs go: stdout, or the --output file. Each line is flushed as it is written.
+class OutputSink {
+ public:
+  // False (the error printed) if the file cannot be opened.
+  bool open(const std::string& path) {
+    if (path.empty()) return true;
+    file_ = std::fopen(path.c_str(), "wb");
+    if (file_ == nullptr) {
+      std::cerr << "error: cannot write " << path << ": " << std::strerror(errno) << "\n";
+      return false;
+    }
+    return true;
+  }
+  ~OutputSink() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  void line(const std::string& text) {
+    std::FILE* f = file_ != nullptr ? file_ : stdout;
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fputc('\n', f);
+    std::fflush(f);
+  }
+
+ private:
+  std::FILE* file_ = nullptr;
+};
+
+struct RunOptions {
+  std::string manifest_path, input_path = "-", output_path;
+  bool pretty = false;
+  InputLimits limits;
+};
+
+bool both_from_stdin(const RunOptions& o) {
+  if (o.manifest_path != "-" || o.input_path != "-") return false;
+  std::cerr << "error: the manifest and the input cannot both come from stdin: give --input FILE\n";
+  return true;
+}
+
+int cmd_run(const RunOptions& o) {
+  int code = 0;
+  std::optional<Graph> graph = load_graph(o.manifest_path, &code);
+  if (!graph) return code;
+  if (both_from_stdin(o)) return kExitInput;
+  std::string input_text;
+  if (const int read = read_or_report(o.input_path, "input", &input_text, o.limits.max_bytes); read != 0) return read;
+  std::optional<Value> items = parse_input(input_text, "input", o.limits);
+  if (!items) return kExitInput;
+  if (!items->is_list()) {
+    std::cerr << "error: input must be a JSON array of items\n";
+    return kExitInput;
+  }
+  OutputSink sink;
+  if (!sink.open(o.output_path)) return kExitInput;
+  Result<std::vector<Value>> out = run(*graph, items->as_list());
+  if (!out.ok()) return fail(out.status());
+  Result<std::string> text = to_json(jsonable(Value::list(std::move(out).value()), false), o.pretty ? 2 : -1);
+  if (!text.ok()) {
+    std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
+    return kExitInput;
+  }
+  sink.line(text.value());
+  return 0;
+}
+
+// --jsonl: one item per input line (blank lines skipped), read as it arrives; one output per line,
+// written and flushed as it is produced, so `tail -f log | remotemedia-runtime run m.json --jsonl`
+// works. A line longer than the limit is refused as soon as it passes it, not read to its end.
+int cmd_run_jsonl(const RunOptions& o) {
+  int code = 0;
+  std::optional<Graph> graph = load_graph(o.manifest_path, &code);
+  if (!graph) return code;
+  if (both_from_stdin(o)) return kExitInput;
+  int fd = STDIN_FILENO;
+  if (o.input_path != "-") {
+    fd = ::open(o.input_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      std::cerr << "error: cannot read " << o.input_path << ": " << std::strerror(errno) << "\n";
+      return kExitInput;
+    }
+  }
+  OutputSink sink;
+  if (!sink.open(o.output_path)) return kExitInput;
+  std::atomic<bool> unprintable{false};  // set on the thread that processes
+  SessionOptions options;
+  options.on_output = [&unprintable, &sink](Value out) {
+    Result<std::string> text = to_json(jsonable(out));
+    if (!text.ok()) {
+      unprintable = true;
+      std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
+      return;
+    }
+    sink.line(text.value());
+  };
+  Result<std::shared_ptr<Session>> session =
+      Session::open(std::make_shared<const Graph>(std::move(*graph)), std::move(options));
+  if (!session.ok()) return fail(session.status());
+  Session& s = **session;
+
+  int input_fault = 0;
+  bool refused = false;  // the session failed: its error is reported below
+  size_t line_number = 0;
+  std::string line, buffer(64 * 1024, '\0');
+  auto take = [&]() {
+    ++line_number;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) return;
+    std::optional<Value> item = parse_input(line, "input line " + std::to_string(line_number), o.limits);
+    if (!item) input_fault = kExitInput;
+    else refused = !s.push(std::move(*item)).ok();
+  };
+  while (input_fault == 0 && !refused) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::cerr << "error: cannot read " << o.input_path << ": " << std::strerror(errno) << "\n";
+      input_fault = kExitInput;
+      break;
+    }
+    if (n == 0) {
+      if (!line.empty()) take();
+      break;
+    }
+    std::string_view chunk(buffer.data(), static_cast<size_t>(n));
+    while (!chunk.empty() && input_fault == 0 && !refused) {
+      const size_t newline = chunk.find('\n');
+      line.append(chunk.substr(0, newline));
+      if (line.size() > o.limits.max_bytes) {
+        std::cerr << "error: " << too_large("input line " + std::to_string(line_number + 1), o.limits.max_bytes)
+                  << "\n";
+        input_fault = kExitInput;
+        break;
+      }
+      if (newline == std::string_view::npos) break;
+      chunk.remove_prefix(newline + 1);
+      take();
+      line.clear();
+    }
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (input_fault != 0) {
+    s.cancel();
+    s.wait_closed();
+    return input_fault;
+  }
+  s.end();
+  s.wait_closed();
+  Status status = s.error();
+  if (!status.ok()) return fail(status);
+  return unprintable ? kExitInput : 0;
+}
+
+// ------------------------------------------------------------------------------ run --audio
 
 // "\rname: 1.20/4.00 s" on stderr, at most ten times a second and once at the end.
 class ProgressLine {
@@ -492,8 +714,9 @@ int cmd_run_audio(const std::string& manifest_path, const std::string& audio_pat
     std::cerr << "error: --chunk-ms must be a number greater than 0\n";
     return kExitInput;
   }
-  Result<Graph> graph = load_graph(manifest_path);
-  if (!graph.ok()) return fail(graph.status());
+  int code = 0;
+  std::optional<Graph> graph = load_graph(manifest_path, &code);
+  if (!graph) return code;
   const NodeTypeInfo* source_type = Registry::global().find("AudioFileSourceNode");
   Result<Value> params = Registry::check_params(*source_type, Value::map({{"chunk_ms", Value::real(chunk_ms)}}), "$");
   if (!params.ok()) return fail(params.status());
@@ -522,7 +745,7 @@ int cmd_run_audio(const std::string& manifest_path, const std::string& audio_pat
     std::cout << text.value() << "\n" << std::flush;
   };
   Result<std::shared_ptr<Session>> session =
-      Session::open(std::make_shared<const Graph>(std::move(graph).value()), std::move(options));
+      Session::open(std::make_shared<const Graph>(std::move(*graph)), std::move(options));
   if (!session.ok()) return fail(session.status());
   SessionFeeder feeder(**session, line.get());
   Status read = (*source)->open();
@@ -543,8 +766,9 @@ int cmd_run_audio(const std::string& manifest_path, const std::string& audio_pat
 }
 
 int cmd_validate(const std::string& manifest_path) {
-  Result<Graph> graph = load_graph(manifest_path);
-  if (!graph.ok()) return fail(graph.status());
+  int code = 0;
+  std::optional<Graph> graph = load_graph(manifest_path, &code);
+  if (!graph) return code;
   std::cout << "ok: " << graph->nodes().size() << " nodes"
             << (graph->is_chain() ? " in a chain" : " in a graph") << "\n";
   return 0;
@@ -589,34 +813,57 @@ int cmd_nodes(bool as_json) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"remotemedia-runtime: run RemoteMedia v1 manifests natively"};
-  app.set_version_flag("--version", std::string(REMOTEMEDIA_VERSION));
+  CLI::App app{"remotemedia-runtime: run RemoteMedia v1 manifests natively (no Python)"};
+  app.set_version_flag("--version", "remotemedia " + std::string(REMOTEMEDIA_VERSION), "Print the version and exit");
   app.require_subcommand(1);
 
-  std::string manifest_path, input_path = "-", audio_path;
-  bool pretty = false, as_json = false, no_progress = false;
+  RunOptions o;
+  std::string audio_path, log_level = "warning";
+  std::vector<std::string> imports;
+  bool as_json = false, no_progress = false, jsonl = false;
   double chunk_ms = 20.0;
 
   CLI::App* run_cmd = app.add_subcommand("run", "Run a manifest on a JSON array of items; print the outputs as JSON");
-  run_cmd->add_option("manifest", manifest_path, "Manifest file (JSON)")->required();
+  run_cmd->add_option("manifest", o.manifest_path, "Manifest file (JSON), or - for stdin")->required();
   CLI::Option* input_opt =
-      run_cmd->add_option("-i,--input", input_path, "JSON array of items: a file, or - for stdin (default)");
+      run_cmd->add_option("-i,--input", o.input_path, "JSON array of items: a file, or - for stdin (default)");
   CLI::Option* audio_opt = run_cmd->add_option(
       "--audio", audio_path, "Stream an audio file (WAV, FLAC, Ogg, ...) through the pipeline in chunks; outputs as JSON lines");
   audio_opt->excludes(input_opt);
   run_cmd->add_option("--chunk-ms", chunk_ms, "With --audio: milliseconds per chunk (default 20)")->needs(audio_opt);
   run_cmd->add_flag("--no-progress", no_progress, "With --audio: no progress line on stderr")->needs(audio_opt);
-  run_cmd->add_flag("--pretty", pretty, "Indent the output");
+  CLI::Option* jsonl_opt = run_cmd->add_flag(
+      "--jsonl", jsonl, "Read one JSON item per line as it arrives; write one output per line as it is produced");
+  jsonl_opt->excludes(audio_opt);
+  run_cmd->add_option("-o,--output", o.output_path, "Write the outputs to this file instead of stdout");
+  CLI::Option* pretty_opt = run_cmd->add_flag("--pretty", o.pretty, "Indent the output");
+  pretty_opt->excludes(jsonl_opt);
+  run_cmd->add_option("--max-input-bytes", o.limits.max_bytes,
+                      "Largest input (or --jsonl line) in bytes (default and most 16777216)")
+      ->check(CLI::Range(size_t{1}, kMaxJsonBytes));
+  run_cmd->add_option("--max-depth", o.limits.max_depth,
+                      "Deepest nesting of arrays and objects in the input (default and most 64)")
+      ->check(CLI::Range(1, kMaxJsonDepth));
+  run_cmd->add_option("--import", imports,
+                      "Import a Python module (Python command only: this program refuses it)");
+  run_cmd->add_option("--log-level", log_level, "Logging level: debug, info, warning, error or critical")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
 
   CLI::App* validate_cmd = app.add_subcommand("validate", "Check a manifest against the schema, registry and graph rules");
-  validate_cmd->add_option("manifest", manifest_path, "Manifest file (JSON)")->required();
+  validate_cmd->add_option("manifest", o.manifest_path, "Manifest file (JSON), or - for stdin")->required();
 
   CLI::App* nodes_cmd = app.add_subcommand("nodes", "List the node types and their parameters");
   nodes_cmd->add_flag("--json", as_json, "Print as JSON");
 
   CLI11_PARSE(app, argc, argv);
-  if (run_cmd->parsed() && audio_opt->count() > 0) return cmd_run_audio(manifest_path, audio_path, chunk_ms, !no_progress);
-  if (run_cmd->parsed()) return cmd_run(manifest_path, input_path, pretty);
-  if (validate_cmd->parsed()) return cmd_validate(manifest_path);
+  if (run_cmd->parsed() && !imports.empty()) {
+    std::cerr << "error: this program cannot import Python modules; Python node types need the Python package: "
+                 "`remotemedia run --import "
+              << imports.front() << " MANIFEST`\n";
+    return kExitManifest;
+  }
+  if (run_cmd->parsed() && audio_opt->count() > 0) return cmd_run_audio(o.manifest_path, audio_path, chunk_ms, !no_progress);
+  if (run_cmd->parsed()) return jsonl ? cmd_run_jsonl(o) : cmd_run(o);
+  if (validate_cmd->parsed()) return cmd_validate(o.manifest_path);
   return cmd_nodes(as_json);
 }

@@ -1,0 +1,179 @@
+"""The two commands, `remotemedia-runtime` (C++) and `remotemedia` (Python), print the same bytes and
+exit codes for the features of issue 12: outputs with no plain JSON form, UTF-8 output, file errors,
+--jsonl, --output, input limits, --import, --version, validate (docs/CLI.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from remotemedia import Audio
+from remotemedia.audio import write
+
+REPO = Path(__file__).resolve().parents[3]
+CANDIDATES = [REPO / "build" / "tests" / "remotemedia-runtime", REPO / "build" / "dev" / "remotemedia-runtime"]
+PROGRAM = next((p for p in CANDIDATES if p.exists()), None) or shutil.which("remotemedia-runtime")
+pytestmark = pytest.mark.skipif(PROGRAM is None, reason="remotemedia-runtime is not built")
+MEDIUM = REPO / "examples" / "manifests" / "seed_medium.json"
+COMMANDS = {"native": [str(PROGRAM)], "python": [sys.executable, "-m", "remotemedia"]}
+
+
+def both(*args, stdin: bytes = b""):
+    out = {}
+    for name, command in COMMANDS.items():
+        done = subprocess.run([*command, *map(str, args)], input=stdin, capture_output=True, timeout=120)
+        out[name] = (done.returncode, done.stdout, done.stderr)
+    return out
+
+
+def same(*args, stdin: bytes = b""):
+    out = both(*args, stdin=stdin)
+    assert out["native"] == out["python"], out
+    assert b"Traceback" not in out["python"][2]
+    return out["native"]
+
+
+def manifest(tmp_path, *nodes, name="m.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps({"version": "v1", "nodes": list(nodes)}))
+    return path
+
+
+PASS = {"id": "p", "node_type": "PassThroughNode"}
+
+
+def test_audio_outputs_print_as_summaries_alike(tmp_path):
+    wav = tmp_path / "a.wav"
+    write(str(wav), Audio(np.zeros((800, 2), np.int16), 16000))
+    m = manifest(tmp_path, {"id": "s", "node_type": "AudioFileSourceNode", "params": {"chunk_ms": 20}})
+    code, out, err = same("run", m, stdin=json.dumps([str(wav)]).encode())
+    assert code == 0, err
+    chunks = json.loads(out)
+    assert len(chunks) == 3
+    assert chunks[0] == {"audio": {"sample_rate": 16000, "channels": 2, "frames": 320, "dtype": "float32",
+                                   "duration": 0.02}}
+    assert chunks[2]["audio"]["frames"] == 160
+
+
+def test_python_values_without_json_form_never_raise():
+    from remotemedia.cli import _jsonable
+
+    assert _jsonable(b"abc") == {"bytes": {"length": 3}}
+    assert _jsonable(np.arange(4, dtype=np.int16).reshape(2, 2)) == [[0, 1], [2, 3]]
+    assert _jsonable(object())["object"]["type"] == "object"
+
+
+def test_output_is_utf8_not_escapes(tmp_path):
+    code, out, _ = same("run", manifest(tmp_path, PASS), stdin='["é", "日本", {"ключ": "😀"}]'.encode())
+    assert code == 0 and out == '["é", "日本", {"ключ": "😀"}]\n'.encode()
+
+
+def test_invalid_utf8_input_is_refused_alike(tmp_path):
+    code, out, err = same("run", manifest(tmp_path, PASS), stdin=b'["\xff"]')
+    assert (code, out) == (3, b"") and err == b"error: input is not valid JSON at line 1 column 3: invalid UTF-8 byte 0xff\n"
+
+
+def test_a_manifest_from_stdin(tmp_path):
+    items = tmp_path / "items.json"
+    items.write_text("[1, 2]")
+    code, out, _ = same("run", "-", "--input", items, stdin=MEDIUM.read_bytes())
+    assert (code, json.loads(out)) == (0, [12, 14])
+    code, out, err = same("run", "-", stdin=MEDIUM.read_bytes())
+    assert code == 3 and b"cannot both come from stdin" in err
+    assert same("validate", "-", stdin=MEDIUM.read_bytes())[:2] == (0, b"ok: 5 nodes in a chain\n")
+
+
+@pytest.mark.parametrize("which", ["manifest", "input"])
+def test_missing_files_and_directories_are_io_errors(tmp_path, which):
+    missing = tmp_path / "nope.json"
+    args = ("run", missing) if which == "manifest" else ("run", MEDIUM, "--input", missing)
+    assert same(*args) == (3, b"", f"error: cannot read {missing}: No such file or directory\n".encode())
+    args = ("run", tmp_path) if which == "manifest" else ("run", MEDIUM, "--input", tmp_path)
+    assert same(*args) == (3, b"", f"error: cannot read {tmp_path}: Is a directory\n".encode())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_jsonl_answers_each_line_before_the_next_is_written(name):
+    proc = subprocess.Popen([*COMMANDS[name], "run", str(MEDIUM), "--jsonl"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for x in (1, 2, 3):
+            proc.stdin.write(f"{x}\n".encode())
+            proc.stdin.flush()
+            assert json.loads(proc.stdout.readline()) == (x + 5) * 2  # the pipe is still open
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        assert proc.stdout.read() == b""
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_jsonl_and_output_file_alike(tmp_path):
+    stdin = b'1\n\n2.5\n"x"\n'
+    code, out, err = same("run", MEDIUM, "--jsonl", stdin=stdin)
+    assert code == 2 and out == b"12\n15.0\n" and b"item 2" in err
+    code, out, err = same("run", MEDIUM, "--jsonl", stdin=b"1\n[1,\n")
+    assert (code, out) == (3, b"12\n") and err == b"error: input line 2 is not valid JSON at line 1 column 4: unexpected end of input\n"
+    for name, command in COMMANDS.items():
+        target = tmp_path / f"{name}.json"
+        done = subprocess.run([*command, "run", str(MEDIUM), "--output", str(target)], input=b"[1, 2]",
+                              capture_output=True, timeout=120)
+        assert (done.returncode, done.stdout, target.read_bytes()) == (0, b"", b"[12, 14]\n"), done.stderr
+
+
+def test_input_nested_too_deep_is_one_rule(tmp_path):
+    m = manifest(tmp_path, PASS)
+    deep = ("[" * 64 + "]" * 64).encode()
+    assert same("run", m, stdin=deep)[0] == 0
+    too_deep = ("[" * 65 + "]" * 65).encode()
+    assert same("run", m, stdin=too_deep) == (3, b"", b"error: input is nested deeper than the limit of 64 levels\n")
+    assert same("run", m, "--max-depth", 3, stdin=b"[[[[1]]]]")[2] == \
+        b"error: input is nested deeper than the limit of 3 levels\n"
+    assert same("run", m, "--max-input-bytes", 4, stdin=b"[1, 2]") == (
+        3, b"", b"error: input is more than the --max-input-bytes limit (4 bytes)\n")
+
+
+def test_version_and_help_on_every_argument():
+    assert same("--version")[:2] == (0, b"remotemedia 0.1.0\n")
+    for name, command in COMMANDS.items():
+        text = subprocess.run([*command, "run", "--help"], capture_output=True, text=True, timeout=60).stdout
+        for flag in ("--input", "--jsonl", "--output", "--max-input-bytes", "--max-depth", "--import", "--log-level"):
+            assert flag in text, (name, flag)
+
+
+def test_import_registers_a_user_node_type(tmp_path):
+    (tmp_path / "mynodes.py").write_text(
+        "from remotemedia import Node, register_node_type\n"
+        "@register_node_type\n"
+        "class Shout(Node):\n"
+        "    def process(self, item):\n"
+        "        return item.upper() + '!'\n")
+    m = manifest(tmp_path, {"id": "s", "node_type": "Shout"})
+    env_path = {"PYTHONPATH": str(tmp_path)}
+    import os
+
+    env = {**os.environ, **env_path}
+    done = subprocess.run([*COMMANDS["python"], "run", str(m), "--import", "mynodes", "--log-level", "debug"],
+                          input='["hé"]'.encode(), capture_output=True, timeout=120, env=env)
+    assert (done.returncode, done.stdout) == (0, '["HÉ!"]\n'.encode()), done.stderr
+    done = subprocess.run([*COMMANDS["native"], "run", str(m), "--import", "mynodes"], input=b'["x"]',
+                          capture_output=True, timeout=60)
+    assert done.returncode == 1 and b"remotemedia run --import mynodes MANIFEST" in done.stderr
+    done = subprocess.run([*COMMANDS["native"], "run", str(m)], input=b'["x"]', capture_output=True, timeout=60)
+    assert done.returncode == 1 and b"remotemedia run --import MODULE MANIFEST" in done.stderr
+
+
+def test_nodes_json_has_one_shape():
+    native = json.loads(subprocess.run([*COMMANDS["native"], "nodes", "--json"], capture_output=True,
+                                       timeout=60).stdout)
+    python = json.loads(subprocess.run([*COMMANDS["python"], "nodes", "--json"], capture_output=True,
+                                       timeout=60).stdout)
+    assert native["CalculatorNode"] == python["CalculatorNode"]
+    assert set(native) <= set(python)
