@@ -65,12 +65,16 @@ class ManifestError(RemoteMediaError, ValueError):
     ``$.nodes[1].params.operand``."""
 
     path: str | None = None
+    #: Which node, for an error raised by a node's constructor (no manifest, so no path):
+    #: "node 'c' (CalculatorNode)"; str() starts with it.
+    node: str | None = None
 
-    def __init__(self, message: str, *, path: str | None = "$") -> None:
-        super().__init__(message, path=path)
+    def __init__(self, message: str, *, path: str | None = "$", node: str | None = None) -> None:
+        super().__init__(message, path=path, node=node)
 
     def _format(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        where = self.path or self.node
+        return f"{where}: {self.message}" if where else self.message
 
 
 class UnknownNodeTypeError(ManifestError):

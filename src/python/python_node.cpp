@@ -124,8 +124,8 @@ Status PythonNode::append(PyObject* output, Outputs out) {
     if (port == ports_.size()) {
       std::string all;
       for (const std::string& p : ports_) all += (all.empty() ? "" : ", ") + p;
-      return ValueError(std::string("emitted on output port '") + (text ? text : "?") +
-                        "', which it does not have (its ports: " + all + ")");
+      return ValueError("emitted on output port " + quote(text ? text : "?") +
+                        ", which it does not have (its ports: " + all + ")");
     }
   }
   out.values.push_back(from_python(item));

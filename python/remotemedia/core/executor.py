@@ -25,7 +25,7 @@ from remotemedia.core import registry
 from remotemedia.core.items import check_nesting, input_items, run_result
 from remotemedia.core.manifest import Connection, Manifest, NodeSpec
 from remotemedia.core.node import Node, ToPort
-from remotemedia.errors import GraphError, NodeValueError, annotate_node_exception
+from remotemedia.errors import GraphError, NodeValueError, annotate_node_exception, quoted
 
 __all__ = ["PipelineRun", "GraphDelivery", "execute"]
 
@@ -248,7 +248,7 @@ class _Stage:
         for k, out in enumerate(outputs):
             if isinstance(out, ToPort) and out.port not in self.ports:
                 error = NodeValueError(
-                    f"emitted on output port {out.port!r}, which it does not have "
+                    f"emitted on output port {quoted(str(out.port))}, which it does not have "
                     f"(its ports: {', '.join(self.ports)})"
                 )
                 return outputs[:k], 0, error
@@ -287,7 +287,7 @@ class PipelineRun:
             for i, stage in enumerate(self.stages[:-1]):
                 if len(stage.ports) > 1:
                     raise GraphError(
-                        f"node '{stage.node.name}' ({stage.node.node_type}) has several output ports "
+                        f"node {quoted(stage.node.name)} ({stage.node.node_type}) has several output ports "
                         f"({', '.join(stage.ports)}): a chain cannot continue after it",
                         path=f"$.nodes[{i}]",
                     )

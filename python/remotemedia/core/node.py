@@ -6,8 +6,8 @@ import itertools
 import json
 from typing import Any, ClassVar, NamedTuple
 
-from remotemedia.core.params import NodeTypeSpec, ParamSpec
-from remotemedia.errors import InvalidParameterError, ManifestError
+from remotemedia.core.params import NodeTypeSpec, ParamSpec, plain_scalar
+from remotemedia.errors import InvalidParameterError, ManifestError, quoted
 
 __all__ = ["Node", "Port", "ToPort"]
 
@@ -88,7 +88,7 @@ class Node:
     def __init__(self, name: str | None = None, *, runtime_hint: str = "auto", **config: Any) -> None:
         if runtime_hint not in self.RUNTIME_HINTS:
             raise ManifestError(
-                f"runtime_hint must be one of auto, native, python; got {runtime_hint!r}", path=None
+                f"runtime_hint must be one of auto, native, python; got {quoted(runtime_hint) if isinstance(runtime_hint, str) else repr(runtime_hint)}", path=None
             )
         self.runtime_hint = runtime_hint
         if name is None:
@@ -99,6 +99,8 @@ class Node:
                 hint = " (a function goes by keyword: FilterNode(condition=f), MapNode(expression=f))"
             raise ManifestError(f"a node name must be a non-empty string, got {name!r}{hint}", path=None)
         self.name = name
+        specs = {p.name: p for p in self.PARAMS}
+        config = {k: specs[k].normalized(v) if k in specs else plain_scalar(v) for k, v in config.items()}
         self.config = config
         if not self.PARAMS and _is_user_class(type(self)):
             _check_undeclared(type(self), config)  # a user node without PARAMS takes JSON data
@@ -108,7 +110,8 @@ class Node:
             message = problem[1]
             if message.startswith("unknown parameter") and _is_user_class(type(self)):
                 message += f" (declare it in {type(self).__name__}.PARAMS, e.g. ParamSpec(name, \"int\"))"
-            raise InvalidParameterError(message, path=None)
+            # Which node: a manifest's error has its JSON path, a constructor's has this.
+            raise InvalidParameterError(message, path=None, node=f"node {quoted(name)} ({self.node_type})")
 
     @classmethod
     def ports_for(cls, params: dict) -> tuple[str, ...]:
@@ -123,7 +126,7 @@ class Node:
         """This node's output port ``port``, to connect from."""
         if port not in self.output_ports():
             raise ValueError(
-                f"node '{self.name}' ({self.node_type}) has no output port {port!r}; "
+                f"node {quoted(self.name)} ({self.node_type}) has no output port {quoted(str(port))}; "
                 f"its ports: {', '.join(self.output_ports())}"
             )
         return Port(self, port)
@@ -139,6 +142,7 @@ class Node:
             node_class=cls,
             ports=None if cls.ports_for.__func__ is Node.ports_for.__func__ else cls.ports_for,
             check=None if cls.check_config.__func__ is Node.check_config.__func__ else cls.check_config,
+            open_params=not cls.PARAMS and _is_user_class(cls),
         )
 
     @classmethod

@@ -20,6 +20,14 @@ PARAM_TYPES = ("int", "number", "string", "bool", "list", "map", "any")
 _MISSING = object()
 
 
+def plain_scalar(value: Any) -> Any:
+    """A numpy scalar (np.int64(3), np.float32(0.5), np.bool_(True), np.str_("a")) as the Python
+    value it holds; anything else unchanged."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
@@ -30,6 +38,16 @@ class ParamSpec:
     description: str = ""
     minimum: float | None = None  # smallest allowed value of an int or number
     maximum: float | None = None  # largest allowed value of an int or number
+
+    def normalized(self, value: Any) -> Any:
+        """``value`` as the Python API takes it for this parameter: a numpy scalar becomes the
+        Python number, bool or str it holds, and an integral float where an int is wanted the int
+        (``sample_rate=16000.0``); anything else stays as it is, for check() to judge. Manifests
+        are not normalized: their JSON says what it says."""
+        value = plain_scalar(value)
+        if self.type == "int" and type(value) is float and value.is_integer() and math.isfinite(value):
+            return int(value)
+        return value
 
     def check(self, value: Any) -> str | None:
         """Return a message describing why ``value`` is not acceptable, or None if it is."""
@@ -91,6 +109,8 @@ class NodeTypeSpec:
     #: schema checks pass: (path suffix below params, such as ".condition" or ".routes[0].when",
     #: message) for the first problem, or None. The native registry's ParamsCheck says the same.
     check: Callable[[dict], tuple[str, str] | None] | None = field(default=None, compare=False)
+    #: A user's node class that declares no PARAMS: any parameters (JSON data) are its own.
+    open_params: bool = False
 
     def output_ports(self, params: dict) -> tuple[str, ...]:
         return ("out",) if self.ports is None else tuple(self.ports(params))
@@ -109,6 +129,8 @@ class NodeTypeSpec:
         order (missing required, then type and bounds), then ``check``; a fault ``check`` finds in
         a parameter declared before the one the schema faults comes first. The native registry's
         validate_params checks in the same order."""
+        if self.open_params:
+            return None
         for name in params:
             if self.param(name) is None:
                 return name, f"unknown parameter {quoted(name)} for {self.name}"

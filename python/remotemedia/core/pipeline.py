@@ -19,7 +19,7 @@ from remotemedia.core.items import check_items_argument
 from remotemedia.core.manifest import parse_manifest
 from remotemedia.core.node import Node, Port
 from remotemedia.core import session as _session
-from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError
+from remotemedia.errors import GraphError, InvalidParameterError, RuntimeUnavailableError, quoted
 
 log = logging.getLogger("remotemedia")
 
@@ -73,7 +73,7 @@ class Pipeline:
         i = self._index.get(node.name)
         if i is not None:
             raise GraphError(
-                f"duplicate node id {node.name!r} (already used by $.nodes[{i}])",
+                f"duplicate node id {quoted(node.name)} (already used by $.nodes[{i}])",
                 path=f"$.nodes[{len(self._nodes)}].id",
             )
         self._index[node.name] = len(self._nodes)
@@ -99,7 +99,7 @@ class Pipeline:
                 self._append(node)
         if port is None and len(source.output_ports()) > 1:
             raise GraphError(
-                f"node '{source.name}' ({source.node_type}) has several output ports "
+                f"node {quoted(source.name)} ({source.node_type}) has several output ports "
                 f"({', '.join(source.output_ports())}): connect from source.output(port)",
                 path="$.connections",
             )
@@ -159,7 +159,7 @@ class Pipeline:
                     json.dumps(node["params"], allow_nan=False)
                 except (TypeError, ValueError) as exc:
                     raise InvalidParameterError(
-                        f"parameters of node {node['id']!r} are not JSON data: {exc}",
+                        f"parameters of node {quoted(node['id'])} are not JSON data: {exc}",
                         path=f"$.nodes[{i}].params",
                     ) from None
             raise
@@ -324,13 +324,13 @@ def _check_serializable(node: Node, index: int) -> None:
                 and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in node.config]
         if lost:
             raise InvalidParameterError(
-                f"node '{node.name}' ({node.node_type}): {cls.__name__}.__init__ takes "
+                f"node {quoted(node.name)} ({node.node_type}): {cls.__name__}.__init__ takes "
                 f"{', '.join(repr(n) for n in lost)}, which the manifest cannot carry: declare "
                 f"{'it' if len(lost) == 1 else 'them'} in PARAMS and pass {'it' if len(lost) == 1 else 'them'} on to "
                 f"Node.__init__ (docs/PYTHON_NODES.md)", path=f"$.nodes[{index}].params")
     spec = registry.lookup(node.node_type)
     if spec is None or spec.node_class is not cls:
-        warnings.warn(f"node '{node.name}' ({node.node_type}) is not a registered node type: the manifest loads "
+        warnings.warn(f"node {quoted(node.name)} ({node.node_type}) is not a registered node type: the manifest loads "
                       f"only where {cls.__name__} is registered (@register_node_type) under that name",
                       UserWarning, stacklevel=3)
 
@@ -368,7 +368,7 @@ def _placement(node: Node, module: Any) -> Placement:
     else:
         why = f"{type(node).__name__} is not the built-in class of {node.node_type}; its own Python code runs"
     if hint == "native":
-        return Placement(node, "error", f"node '{node.name}' has runtime_hint='native' but {why}")
+        return Placement(node, "error", f"node {quoted(node.name)} has runtime_hint='native' but {why}")
     return Placement(node, "python", why)
 
 

@@ -27,7 +27,7 @@ def long_pipeline() -> Pipeline:
 
 
 def test_other_tasks_run_while_a_native_run_is_awaited():
-    items = list(range(2_000_000))  # a few tenths of a second, conversions included
+    items = list(range(3_000_000))  # a few tenths of a second, conversions included
 
     async def main():
         ticks = 0
@@ -51,7 +51,7 @@ def test_other_tasks_run_while_a_native_run_is_awaited():
     # A blocked loop ticks once at most; one that goes on ticks about every 2 ms of the run (fewer
     # on a loaded machine, where the run's thread and the loop's share the GIL and the cores).
     assert took > 0.05, took
-    assert ticks >= 5, (ticks, took)
+    assert ticks >= 3, (ticks, took)
 
 
 class Sleepy(Node):

@@ -84,3 +84,37 @@ def test_serialize_warns_that_an_unregistered_node_type_loads_nowhere_else():
     with pytest.warns(UserWarning, match=r"node 'p' \(Plain\) is not a registered node type: the manifest loads only "
                                          r"where Plain is registered"):
         Pipeline([Plain("p", k=1)]).serialize()
+
+
+def test_a_registered_node_without_params_round_trips_its_parameters_through_a_manifest():
+    @register_node_type
+    class AddK(Node):
+        def process(self, x):
+            return x + self.config["k"]
+
+    text = Pipeline([AddK("a", k=5)]).serialize()
+    assert Pipeline.from_manifest(text).run_sync([1], runtime="python") == [6]
+
+
+def test_numpy_scalars_are_taken_where_python_numbers_are():
+    import numpy as np
+
+    from remotemedia.nodes import AudioResampleNode, CalculatorNode, EnergyVADNode
+
+    calc = CalculatorNode("c", operation=np.str_("add"), operand=np.int64(3))
+    assert calc.params() == {"operation": "add", "operand": 3} and type(calc.params()["operand"]) is int
+    assert Pipeline([calc]).run_sync([1], runtime="python") == [4]
+    assert type(AudioResampleNode(sample_rate=np.float64(16000.0)).params()["sample_rate"]) is int
+    assert type(AudioResampleNode(sample_rate=16000.0).params()["sample_rate"]) is int  # integral: an int
+    assert EnergyVADNode(threshold_db=np.float32(-40.0)).params()["threshold_db"] == -40.0
+    assert Plain("p", k=np.int16(2)).params() == {"k": 2}
+    with pytest.raises(errors.InvalidParameterError, match="parameter 'sample_rate' must be an integer, got number"):
+        AudioResampleNode(sample_rate=16000.5)
+
+
+def test_constructor_errors_name_the_node():
+    from remotemedia.nodes import AudioChunkerNode
+
+    with pytest.raises(errors.InvalidParameterError, match=r"^node 'ch' \(AudioChunkerNode\): give exactly one of "
+                                                           r"'frames' and 'duration_ms'$"):
+        AudioChunkerNode("ch", frames=5, duration_ms=3)
