@@ -74,6 +74,10 @@ class Node:
     """
 
     node_type: ClassVar[str] = "Node"
+    #: The manifest's ``host`` and ``capabilities`` of this node (None when absent): kept and
+    #: written back; remote execution will place the node by them (until then it runs here).
+    host: str | None = None
+    capabilities: dict | None = None
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
     RUNTIME_HINTS: ClassVar[tuple[str, ...]] = ("auto", "native", "python")
 

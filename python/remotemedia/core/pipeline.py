@@ -40,6 +40,10 @@ class Pipeline:
                 raise TypeError("Pipeline() got the name twice: as first argument and as name=")
             nodes, name = None, nodes
         self.name = name
+        #: The manifest's free-form ``metadata`` besides ``name`` (kept by from_manifest, written
+        #: back by serialize).
+        self.metadata: dict[str, Any] = {}
+        self._warned_hosts = False
         self._nodes: list[Node] = []
         # name -> position in _nodes: duplicate ids and membership in constant time, so building a
         # pipeline of n nodes (from_manifest of a 100,000-node manifest) is linear, not quadratic
@@ -135,7 +139,7 @@ class Pipeline:
             edges = self._connections
         return {
             "version": "v1",
-            "metadata": {} if self.name is None else {"name": self.name},
+            "metadata": {**self.metadata, **({} if self.name is None else {"name": self.name})},
             "nodes": [_node_entry(n) for n in self._nodes],
             "connections": [
                 {"from": a, "to": b, **({} if port is None else {"from_port": port})} for a, b, port in edges
@@ -174,8 +178,10 @@ class Pipeline:
         for n in spec.nodes:
             node = registry.create_node(n.node_type, n.id, n.params)
             node.runtime_hint = n.runtime_hint or "auto"
+            node.host, node.capabilities = n.host, n.capabilities
             nodes.append(node)
         pipeline = cls(nodes, name=spec.name)
+        pipeline.metadata = {k: v for k, v in (spec.metadata or {}).items() if k != "name"}
         if spec.connections is not None:
             pipeline._connections = [(c.source, c.target, c.port) for c in spec.connections]
         return pipeline
@@ -197,6 +203,7 @@ class Pipeline:
         current loop. A native run runs on a worker thread with the GIL released, so the event loop
         goes on meanwhile; cancelling the awaiting task stops it."""
         check_items_argument(items)
+        self._warn_hosts()
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             if self._native_plan_is_all_native and _native.is_quick_input(items):
@@ -212,6 +219,7 @@ class Pipeline:
         this thread already runs a loop. A native run runs in this thread; in the main thread,
         Ctrl-C stops it promptly with KeyboardInterrupt (its nodes closed first)."""
         check_items_argument(items)
+        self._warn_hosts()
         compiled = self._compiled(_runtime_choice(runtime, use_rust))
         if compiled is not None:
             return _native.run_compiled(compiled, items)
@@ -241,6 +249,7 @@ class Pipeline:
         closes. Python nodes are this pipeline's own instances: one session at a time per
         pipeline when they hold state. ``threaded=True`` (native engine only) processes every
         item on the runtime's worker pool, never in ``send``."""
+        self._warn_hosts()
         return _session.Session(self, runtime, capacity, threaded=threaded)
 
     def sync_session(
@@ -248,6 +257,7 @@ class Pipeline:
     ) -> _session.SyncSession:
         """``session`` for synchronous callers: ``with pipeline.sync_session() as s``, then
         ``s.send(x)``, ``s.end()``, ``for out in s``."""
+        self._warn_hosts()
         return _session.SyncSession(self, runtime, capacity, threaded=threaded)
 
     def stream(
@@ -257,13 +267,29 @@ class Pipeline:
         an async iterable) as they come, from a session that a producer task feeds while the
         caller consumes. Leaving the loop early cancels the session."""
         check_items_argument(items, async_ok=True)
+        self._warn_hosts()
         return _session.stream(self, items, runtime=runtime, capacity=capacity)
 
     def stream_sync(self, items: Iterable[Any], *, runtime: str = "auto", capacity: int = 64) -> Iterator[Any]:
         """``for out in pipeline.stream_sync(items)``: ``stream`` for synchronous callers, in this
         thread."""
         check_items_argument(items)
+        self._warn_hosts()
         return _session.stream_sync(self, items, runtime=runtime, capacity=capacity)
+
+    def _warn_hosts(self) -> None:
+        """A node's ``host`` gets its meaning with remote execution; until then the node runs
+        here, and the first run or session of the pipeline says so."""
+        if self._warned_hosts:
+            return
+        placed = [n for n in self._nodes if n.host is not None]
+        if placed:
+            self._warned_hosts = True
+            names = ", ".join(f"{quoted(n.name)} (host {quoted(n.host)})" for n in placed)
+            many = len(placed) > 1
+            message = f"remote execution is not available yet: node{'s' if many else ''} {names} run{'' if many else 's'} here"
+            log.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _compiled(self, runtime: str) -> Any:
         """The native CompiledPipeline to run, or None to run on the Python executor (asked for,
@@ -374,6 +400,10 @@ def _placement(node: Node, module: Any) -> Placement:
 
 def _node_entry(node: Node) -> dict[str, Any]:
     entry = {"id": node.name, "node_type": node.node_type, "params": node.params()}
+    if node.capabilities is not None:
+        entry["capabilities"] = node.capabilities
+    if node.host is not None:
+        entry["host"] = node.host
     hint = getattr(node, "runtime_hint", "auto")
     if hint != "auto":
         entry["runtime_hint"] = hint

@@ -414,3 +414,28 @@ def test_a_string_bytes_or_dict_is_not_a_list_of_items(items, kind, runtime):
 def test_a_single_value_is_not_a_list_of_items(items):
     with pytest.raises(TypeError, match=f"not {type(items).__name__}: to run one item, pass \\[item\\]"):
         Pipeline([PassThroughNode()]).run_sync(items, runtime="python")
+
+
+def test_host_capabilities_and_metadata_survive_a_round_trip():
+    manifest = {"version": "v1", "metadata": {"name": "x", "owner": "me", "tags": [1, {"a": None}]},
+                "nodes": [{"id": "a", "node_type": "PassThroughNode", "params": {}, "capabilities": {"gpu": True},
+                           "host": "gpu1"},
+                          {"id": "b", "node_type": "CalculatorNode", "params": {"operation": "add", "operand": 1}}],
+                "connections": [{"from": "a", "to": "b"}]}
+    pipeline = Pipeline.from_manifest(json.dumps(manifest))
+    assert (pipeline.nodes[0].host, pipeline.nodes[0].capabilities) == ("gpu1", {"gpu": True})
+    assert json.loads(pipeline.serialize()) == manifest
+
+
+def test_a_node_with_a_host_runs_here_with_one_warning():
+    manifest = {"version": "v1", "nodes": [{"id": "a", "node_type": "CalculatorNode", "host": "gpu1",
+                                            "params": {"operation": "add", "operand": 1}}]}
+    pipeline = Pipeline.from_manifest(json.dumps(manifest))
+    with pytest.warns(RuntimeWarning, match=r"remote execution is not available yet: node 'a' \(host 'gpu1'\) runs "
+                                            r"here"):
+        assert pipeline.run_sync([1], runtime="python") == [2]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pipeline.run_sync([2], runtime="python") == [3]  # once per pipeline
