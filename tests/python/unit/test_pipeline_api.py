@@ -439,3 +439,17 @@ def test_a_node_with_a_host_runs_here_with_one_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert pipeline.run_sync([2], runtime="python") == [3]  # once per pipeline
+
+
+def test_use_rust_does_not_retry_a_failed_native_run_on_the_python_executor(fake_native):
+    calls = []
+
+    class Counting(Node):
+        def process(self, x):
+            calls.append(x)
+            return x
+
+    fake_native.result = errors.NodeValueError("boom")
+    with pytest.raises(errors.NodeValueError, match="boom"):
+        Pipeline([Counting("c")]).run_sync([1, 2], use_rust=True)
+    assert calls == [] and len(fake_native.compiled[-1].runs) == 1  # once, natively, and not again
