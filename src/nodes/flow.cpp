@@ -155,7 +155,7 @@ Result<RouteTable> route_table(const Value& params, const std::string& params_pa
     const Value& route = routes[r];
     if (!route.is_map()) return param_error("a route must be an object {\"when\": ..., \"to\": ...}", path);
     for (const auto& [key, unused] : route.as_map()) {
-      if (key != "when" && key != "to") return param_error("unknown key '" + key + "' in a route", key_path(path, key));
+      if (key != "when" && key != "to") return param_error("unknown key " + quote(key) + " in a route", key_path(path, key));
     }
     const Value* when = route.find("when");
     const Value* to = route.find("to");

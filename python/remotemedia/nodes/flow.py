@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from remotemedia.core.expression import Expression
+from remotemedia.core.manifest import key_path
 from remotemedia.core.node import Node, ToPort
 from remotemedia.core.params import ParamSpec
 from remotemedia.core.registry import register_node_type
-from remotemedia.errors import InvalidParameterError
+from remotemedia.errors import InvalidParameterError, quoted
 
 __all__ = ["BufferNode", "FilterNode", "MapNode", "RouterNode"]
 
@@ -117,7 +118,7 @@ def _route_table(params: dict) -> tuple[list[tuple[Expression, str]], tuple[str,
             fail('a route must be an object {"when": ..., "to": ...}', base)
         for key in route:
             if key not in ("when", "to"):
-                fail(f"unknown key '{key}' in a route", f"{base}.{key}" if key.isidentifier() else f"{base}[{key!r}]")
+                fail(f"unknown key {quoted(key)} in a route", key_path(base, key))
         when, to = route.get("when"), route.get("to")
         if type(when) is not str:
             fail('a route needs "when": an expression', f"{base}.when")
