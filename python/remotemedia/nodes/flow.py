@@ -24,6 +24,19 @@ def _syntax(text: str, suffix: str) -> tuple[str, str] | None:
     return None
 
 
+def _init_expression_node(node: Node, name: str | None, key: str, value: Any, kw: dict) -> None:
+    """Node.__init__ of a Filter or Map whose ``key`` parameter is an expression or a Python
+    function. A function makes the node run as Python (python_only_reason); the other parameters
+    are still checked, with a placeholder expression in its place."""
+    if callable(value):
+        Node.__init__(node, name, **{key: "item"}, **kw)
+        node.config = {key: value}
+    elif value is None:
+        Node.__init__(node, name, **kw)  # raises: the expression is required
+    else:
+        Node.__init__(node, name, **{key: value}, **kw)
+
+
 @register_node_type(aliases=("Buffer",))
 class BufferNode(Node):
     """Groups items into lists of buffer_size; the remainder is emitted at end of input."""
@@ -55,15 +68,8 @@ class FilterNode(Node):
                         description="An expression of `item` (docs/EXPRESSIONS.md)."),)
 
     def __init__(self, name: str | None = None, condition: str | Callable[[Any], Any] | None = None, **kw: Any):
-        if callable(condition):  # a Python predicate: the node runs as Python (python_only_reason)
-            super().__init__(name, condition="True", **kw)  # the other parameters still get checked
-            self.config = {"condition": condition}
-            self._test = condition
-            return
-        if condition is None:
-            super().__init__(name, **kw)  # raises: the condition is required
-        super().__init__(name, condition=condition, **kw)
-        self._test = Expression.parse(condition).truthy
+        _init_expression_node(self, name, "condition", condition, kw)
+        self._test = condition if callable(condition) else Expression.parse(self.config["condition"]).truthy
 
     @classmethod
     def check_config(cls, params: dict) -> tuple[str, str] | None:
@@ -84,15 +90,8 @@ class MapNode(Node):
                         description="An expression of `item` (docs/EXPRESSIONS.md)."),)
 
     def __init__(self, name: str | None = None, expression: str | Callable[[Any], Any] | None = None, **kw: Any):
-        if callable(expression):  # a Python function: the node runs as Python (python_only_reason)
-            super().__init__(name, expression="item", **kw)  # the other parameters still get checked
-            self.config = {"expression": expression}
-            self.process = expression
-            return
-        if expression is None:
-            super().__init__(name, **kw)  # raises: the expression is required
-        super().__init__(name, expression=expression, **kw)
-        self.process = Expression.parse(self.config["expression"]).evaluate
+        _init_expression_node(self, name, "expression", expression, kw)
+        self.process = expression if callable(expression) else Expression.parse(self.config["expression"]).evaluate
 
     @classmethod
     def check_config(cls, params: dict) -> tuple[str, str] | None:
