@@ -23,8 +23,12 @@ const char* json_type_name(const Value& value);
 // Paths: `base.key` for an identifier-like key, else `base["key"]` (the key as a JSON string).
 std::string key_path(const std::string& base, const std::string& key);
 
-// Parse errors are kManifestError at path "$" (size, depth, syntax with line and column, a number
-// too large for a double).
+// Parse errors are kManifestError at path "$", the words of docs/MANIFEST.md rules 1-3, as the
+// Python parser (python/remotemedia/core/manifest.py) says them:
+//   "manifest text is more than the 16 MiB limit (16777216 bytes)"
+//   "arrays and objects nested deeper than 64 levels"
+//   "not valid JSON at line L column C: REASON" (REASON from find_json_fault, json_fault.h)
+// The fault is looked for only once nlohmann has refused the text: a valid text is parsed once.
 Result<Value> parse_json(std::string_view text);
 
 // Serialises null, bool, int, float, string, list, map and big integers; arrays as nested lists.

@@ -1,10 +1,13 @@
 #include "remotemedia/json.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
+
+#include "remotemedia/json_fault.h"
 
 namespace remotemedia {
 
@@ -54,13 +57,8 @@ class ValueBuilder {
     return true;
   }
   bool key(string_t& k) {
-    ++keys_seen_;
     for (const auto& [existing, unused] : stack_.back().map) {
-      if (existing == k) {
-        duplicate_key_ = k;
-        duplicate_key_index_ = keys_seen_;
-        return false;  // stops the parse; parse_json reports where
-      }
+      if (existing == k) return false;  // stops the parse; find_json_fault says where
     }
     stack_.back().key = std::move(k);
     return true;
@@ -79,8 +77,8 @@ class ValueBuilder {
     stack_.pop_back();
     return put(Value::list(std::move(f.list)));
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::json::exception& ex) {
-    error_position_ = position;
+  bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception& ex) {
+    // Only for a text find_json_fault passes, which would be a disagreement of the two readers.
     // nlohmann quotes the offending bytes, which may not be UTF-8: keep the message ASCII.
     static const char* kHex = "0123456789abcdef";
     for (const char* p = ex.what(); *p; ++p) {
@@ -98,9 +96,6 @@ class ValueBuilder {
 
   Value result;
   std::string error_;
-  size_t error_position_ = 0;
-  std::string duplicate_key_;
-  size_t duplicate_key_index_ = 0;  // 1-based count of object keys up to the duplicate
 
  private:
   struct Frame {
@@ -125,7 +120,6 @@ class ValueBuilder {
   }
 
   std::vector<Frame> stack_;
-  size_t keys_seen_ = 0;
 };
 
 // Nesting depth of the text's arrays and objects, found without parsing so that a hostile document
@@ -147,44 +141,12 @@ int nesting_depth(std::string_view text) {
   return max_depth;
 }
 
-// Byte offset (1-based, like nlohmann's positions) of the n-th object key in the text: the n-th
-// string literal followed by a colon.
-size_t nth_key_position(std::string_view text, size_t n) {
-  bool in_string = false, escaped = false;
-  size_t start = 0, count = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (!in_string) {
-      if (c == '"') {
-        in_string = true;
-        start = i;
-      }
-      continue;
-    }
-    if (escaped) escaped = false;
-    else if (c == '\\') escaped = true;
-    else if (c == '"') {
-      in_string = false;
-      size_t j = i + 1;
-      while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) ++j;
-      if (j < text.size() && text[j] == ':' && ++count == n) return start + 1;
-    }
+// Rule 3's refusal: the first fault as find_json_fault words it.
+Status not_json(std::string_view text, const std::string& parser_message) {
+  if (std::optional<JsonFault> fault = find_json_fault(text)) {
+    return ManifestError("not valid JSON " + fault->where(), "$");
   }
-  return text.size();
-}
-
-std::string line_column(std::string_view text, size_t position) {
-  size_t line = 1, column = 1;
-  const size_t end = std::min(position > 0 ? position - 1 : 0, text.size());
-  for (size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return "line " + std::to_string(line) + " column " + std::to_string(column);
+  return ManifestError("not valid JSON: " + parser_message, "$");
 }
 
 Status write_json(const Value& v, int indent, int level, std::string& out);
@@ -315,34 +277,18 @@ std::string key_path(const std::string& base, const std::string& key) {
 
 Result<Value> parse_json(std::string_view text) {
   if (text.size() > kMaxJsonBytes) {
-    return ManifestError("document is " + std::to_string(text.size()) +
-                             " bytes, more than the limit of " + std::to_string(kMaxJsonBytes),
+    return ManifestError("manifest text is more than the 16 MiB limit (" + std::to_string(kMaxJsonBytes) + " bytes)",
                          "$");
   }
   if (nesting_depth(text) > kMaxJsonDepth) {
-    return ManifestError("arrays and objects nested deeper than " + std::to_string(kMaxJsonDepth) +
-                             " levels",
-                         "$");
+    return ManifestError("arrays and objects nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", "$");
   }
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
-    return ManifestError("invalid JSON at line 1 column 1: a byte-order mark is not JSON", "$");
-  }
+  // nlohmann skips a byte-order mark; JSON has none (RFC 8259, section 8.1).
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") return not_json(text, "a byte-order mark");
   ValueBuilder builder;
   const bool ok = nlohmann::json::sax_parse(text, &builder, nlohmann::json::input_format_t::json,
                                             /*strict=*/true, /*ignore_comments=*/false);
-  if (!ok && !builder.duplicate_key_.empty()) {
-    const size_t at = nth_key_position(text, builder.duplicate_key_index_);
-    return ManifestError("invalid JSON at " + line_column(text, at) + ": duplicate key " +
-                             nlohmann::json(builder.duplicate_key_).dump(),
-                         "$");
-  }
-  if (!ok) {
-    // nlohmann's message names the line and column already; ours adds them where it does not.
-    std::string where = builder.error_.find("line ") == std::string::npos
-                            ? " at " + line_column(text, builder.error_position_)
-                            : std::string();
-    return ManifestError("invalid JSON" + where + ": " + builder.error_, "$");
-  }
+  if (!ok) return not_json(text, builder.error_.empty() ? "a duplicate key" : builder.error_);
   return std::move(builder.result);
 }
 

@@ -1,4 +1,5 @@
-// JSON text <-> Value (include/remotemedia/json.h) and the text rules 1-3 of docs/MANIFEST.md.
+// JSON text <-> Value (include/remotemedia/json.h) and the text rules 1-3 of docs/MANIFEST.md,
+// worded by find_json_fault (include/remotemedia/json_fault.h).
 #include "remotemedia/json.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 #include <limits>
 #include <string>
 #include <vector>
+
+#include "remotemedia/json_fault.h"
 
 namespace remotemedia {
 namespace {
@@ -158,6 +161,118 @@ TEST(ParseJson, DuplicateKeyIsRejectedWhereItStands) {
 TEST(ParseJson, ByteOrderMarkIsRejected) {
   expect_manifest_error("\xEF\xBB\xBF{}", "line 1");
   EXPECT_TRUE(parse_json("{\"a\": \"\xEF\xBB\xBF\"}").ok());  // U+FEFF inside a string is just a character
+}
+
+TEST(ParseJson, SizeAndDepthAreWordedAsThePythonParserWordsThem) {
+  std::string text = "[]";
+  text.resize(kMaxJsonBytes + 1, ' ');
+  Result<Value> r = parse_json(text);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "manifest text is more than the 16 MiB limit (16777216 bytes)");
+  r = parse_json(nested_arrays(kMaxJsonDepth + 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "arrays and objects nested deeper than 64 levels");
+}
+
+// The message of parse_json's refusal, which must be find_json_fault's.
+std::string refusal(std::string_view text) {
+  Result<Value> r = parse_json(text);
+  if (r.ok()) return "accepted";
+  EXPECT_EQ(r.status().code(), StatusCode::kManifestError);
+  EXPECT_EQ(r.status().path(), "$");
+  return r.status().message();
+}
+
+struct WordingCase {
+  const char* text;
+  const char* where;  // "line L column C: reason"
+};
+
+TEST(JsonFault, EveryReasonHasItsWordsAndPlace) {
+  const WordingCase cases[] = {
+      // end of input: at the end, one column past the last character
+      {"", "line 1 column 1: unexpected end of input"},
+      {"  \n\t \r\n", "line 3 column 1: unexpected end of input"},
+      {"{\"a\": [1, 2", "line 1 column 12: unexpected end of input"},
+      {"{\"a\"", "line 1 column 5: unexpected end of input"},
+      // unexpected characters, ASCII quoted and others as code points
+      {"[1, 2,]", "line 1 column 7: unexpected character ']'"},
+      {"{\"a\": 1,}", "line 1 column 9: unexpected character '}'"},
+      {"{'a': 1}", "line 1 column 2: unexpected character '''"},
+      {"{a: 1}", "line 1 column 2: unexpected character 'a'"},
+      {"[True]", "line 1 column 2: unexpected character 'T'"},
+      {"{\"a\" 1}", "line 1 column 6: unexpected character '1'"},
+      {"[01]", "line 1 column 3: unexpected character '1'"},
+      {"// c\n{}", "line 1 column 1: unexpected character '/'"},
+      {"[1 \xE2\x82\xAC]", "line 1 column 4: unexpected character U+20AC"},
+      {"\xEF\xBB\xBF{}", "line 1 column 1: unexpected character U+FEFF"},
+      {"[1,\n\x01]", "line 2 column 1: unexpected character U+0001"},
+      // after the value
+      {"[1] [2]", "line 1 column 5: extra data after the value"},
+      {"{}\n\n  x", "line 3 column 3: extra data after the value"},
+      // numbers and literals
+      {"[1.]", "line 1 column 2: invalid number"},
+      {"[-]", "line 1 column 2: invalid number"},
+      {"[1e]", "line 1 column 2: invalid number"},
+      {"[tru]", "line 1 column 2: invalid literal"},
+      {"[nul, 1]", "line 1 column 2: invalid literal"},
+      {"{\"a\": NaN}", "line 1 column 7: NaN is not a JSON value"},
+      {"[Infinity]", "line 1 column 2: Infinity is not a JSON value"},
+      {"[1,\n -Infinity]", "line 2 column 2: -Infinity is not a JSON value"},
+      {"{\"operand\": 1e400}", "line 1 column 13: number out of the range of a double"},
+      {"[-1.5e309]", "line 1 column 2: number out of the range of a double"},
+      // strings: unterminated at the opening quote, escapes at the backslash
+      {"[\"abc", "line 1 column 2: unterminated string"},
+      {"{\"a\": \"b}\n", "line 1 column 10: control character U+000A in a string"},
+      {"[\"a\\\"", "line 1 column 2: unterminated string"},
+      {"[\"\\x\"]", "line 1 column 3: invalid escape"},
+      {"[\"\\u12G4\"]", "line 1 column 3: invalid escape"},
+      {"[\"\\ud800\"]", "line 1 column 3: lone surrogate escape"},
+      {"[\"\xC3\xA9\\udc00\"]", "line 1 column 4: lone surrogate escape"},
+      {"[\"\\ud83d\\u0041\"]", "line 1 column 3: lone surrogate escape"},
+      {"[\"a\tb\"]", "line 1 column 4: control character U+0009 in a string"},
+      {"[\"\xff\"]", "line 1 column 3: invalid UTF-8 byte 0xff"},
+      {"[\"\xC3\xA9\xC3\"]", "line 1 column 4: invalid UTF-8 byte 0xc3"},
+      {"[\"\xED\xA0\x80\"]", "line 1 column 3: invalid UTF-8 byte 0xed"},  // a surrogate's bytes
+      {"[\"\xC0\xAF\"]", "line 1 column 3: invalid UTF-8 byte 0xc0"},      // overlong
+      {"[1, \xff]", "line 1 column 5: invalid UTF-8 byte 0xff"},
+      // duplicate keys: at the second, as written, equal after decoding escapes
+      {"{\"k\": 1, \"k\": 2}", "line 1 column 10: duplicate key \"k\""},
+      {"{\"k\": 1,\n  \"\\u006b\": 2}", "line 2 column 3: duplicate key \"\\u006b\""},
+      {"{\"\xC3\xA9\": {}, \"x\": {\"\xC3\xA9\": 1}, \"\xC3\xA9\": 2}",
+       "line 1 column 26: duplicate key \"\xC3\xA9\""},
+  };
+  for (const WordingCase& c : cases) {
+    SCOPED_TRACE(c.text);
+    std::optional<JsonFault> fault = find_json_fault(c.text);
+    ASSERT_TRUE(fault.has_value());
+    EXPECT_EQ(fault->where(), std::string("at ") + c.where);
+    EXPECT_EQ(refusal(c.text), std::string("not valid JSON at ") + c.where);
+  }
+}
+
+TEST(JsonFault, ValidTextsHaveNone) {
+  for (const char* ok : {"{}", "[]", " [1, -0, 0.5e-3, 1E+2, true, false, null] ", "\"\\ud83d\\ude00\"",
+                         "{\"a\": {\"k\": 1}, \"b\": {\"k\": 2}, \"k\": [{\"k\": 0}]}",
+                         "[\"\xF0\x9F\x98\x80 \xC3\xA9\"]", "[1e-400, 1.7976931348623157e308]"}) {
+    SCOPED_TRACE(ok);
+    EXPECT_FALSE(find_json_fault(ok).has_value());
+    EXPECT_TRUE(parse_json(ok).ok());
+  }
+  // Any depth is scanned, without recursion.
+  EXPECT_FALSE(find_json_fault(nested_arrays(100000)).has_value());
+  std::optional<JsonFault> deep = find_json_fault(std::string(100000, '[') + "x");
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_EQ(deep->where(), "at line 1 column 100001: unexpected character 'x'");
+}
+
+TEST(JsonFault, ColumnsCountCharactersNotBytes) {
+  // Before the fault: [, ", two 2-byte, one 3-byte and one 4-byte character, ", comma and space.
+  std::optional<JsonFault> fault = find_json_fault("[\"\xC3\xA9\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\", x]");
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->line, 1u);
+  EXPECT_EQ(fault->column, 10u);
+  EXPECT_EQ(fault->reason, "unexpected character 'x'");
 }
 
 TEST(KeyPath, IdentifiersUseDotsOthersAreQuoted) {
