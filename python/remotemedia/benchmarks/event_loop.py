@@ -28,7 +28,7 @@ from remotemedia import Node, Pipeline, _native
 from remotemedia.core.session import Session
 from remotemedia.nodes import CalculatorNode, MapNode
 
-__all__ = ["main"]
+__all__ = ["main", "ticks_during"]
 
 
 class _Sleep50(Node):
@@ -56,7 +56,9 @@ async def _per_await_us(make, calls: int) -> float:
     return (time.perf_counter() - t0) / calls * 1e6
 
 
-async def _ticks_during(coroutine) -> tuple[int, float]:
+async def ticks_during(coroutine) -> tuple[Any, int, float]:
+    """The coroutine's result, how often a 2 ms ticker task ticked while it ran (a blocked event
+    loop: once at most), and how long it took."""
     ticks = 0
 
     async def ticker():
@@ -68,10 +70,11 @@ async def _ticks_during(coroutine) -> tuple[int, float]:
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0)
     t0 = time.perf_counter()
-    await coroutine
-    took = time.perf_counter() - t0
-    task.cancel()
-    return ticks, took
+    try:
+        result = await coroutine
+    finally:
+        task.cancel()
+    return result, ticks, time.perf_counter() - t0
 
 
 async def _stream_us(pipeline: Pipeline, n: int, threaded: bool | None) -> float:
@@ -110,7 +113,7 @@ async def _measure(args) -> dict[str, list[float]]:
         add("await run, 3 ints via a worker thread (us)",
             await _per_await_us(lambda: _native.run_compiled_async(compiled, [1, 2, 3]), 2000))
         add("run_sync, 3 ints (us)", _per_call_us(lambda: small.run_sync([1, 2, 3], runtime="native"), 2000))
-        ticks, took = await _ticks_during(long_run.run(items, runtime="native"))
+        _, ticks, took = await ticks_during(long_run.run(items, runtime="native"))
         add(f"ticks during an awaited run of {args.items} ints", ticks)
         add("  that awaited run (s)", took)
         add("  the same run by run_sync (s)", _per_call_us(lambda: long_run.run_sync(items, runtime="native"), 1) / 1e6)

@@ -17,6 +17,7 @@ import pytest
 from lifecycle_node import Lifecycle
 
 from remotemedia import Node, Pipeline, _native
+from remotemedia.benchmarks.event_loop import ticks_during
 from remotemedia.nodes import CalculatorNode, MapNode
 
 pytestmark = pytest.mark.skipif(_native.runtime_module() is None, reason="no native runtime")
@@ -30,21 +31,7 @@ def test_other_tasks_run_while_a_native_run_is_awaited():
     items = list(range(3_000_000))  # a few tenths of a second, conversions included
 
     async def main():
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.002)
-                ticks += 1
-
-        task = asyncio.create_task(ticker())
-        await asyncio.sleep(0)
-        start = time.perf_counter()
-        out = await long_pipeline().run(items, runtime="native")
-        took = time.perf_counter() - start
-        task.cancel()
-        return out, ticks, took
+        return await ticks_during(long_pipeline().run(items, runtime="native"))
 
     out, ticks, took = asyncio.run(main())
     assert out[:3] == [2, 4, 6] and len(out) == len(items)
@@ -163,31 +150,13 @@ class SlowEverything(Node):
         time.sleep(0.1)
 
 
-async def ticking(coroutine):
-    """The coroutine's result and how often a 2 ms ticker ticked meanwhile."""
-    ticks = 0
-
-    async def ticker():
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.002)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    await asyncio.sleep(0)
-    try:
-        return await coroutine, ticks
-    finally:
-        task.cancel()
-
-
 def test_a_native_stream_with_a_slow_python_node_leaves_the_loop_free():
     pipeline = Pipeline([SlowEverything("s"), CalculatorNode(name="c", operation="add", operand=1)])
 
     async def consume():
         return [out async for out in pipeline.stream(range(10), runtime="native")]
 
-    out, ticks = asyncio.run(ticking(consume()))
+    out, ticks, _ = asyncio.run(ticks_during(consume()))
     assert out == [x * 2 + 1 for x in range(10)]
     assert ticks >= 20, ticks  # 0.3 s of node code; a blocked loop ticks a few times at most
 
@@ -201,7 +170,7 @@ def test_opening_and_cancelling_a_native_session_leave_the_loop_free():
         await s.cancel()
         return s.runtime
 
-    runtime, ticks = asyncio.run(ticking(open_send_cancel()))
+    runtime, ticks, _ = asyncio.run(ticks_during(open_send_cancel()))
     assert runtime == "native"
     assert ticks >= 15, ticks  # initialize and cleanup: 0.2 s
 
