@@ -17,6 +17,7 @@ from itertools import accumulate
 from typing import Any, Callable
 
 from remotemedia.core.graph import find_cycle, format_cycle
+from remotemedia.core.json_fault import find_fault
 from remotemedia.core.params import NodeTypeSpec, _json_type
 from remotemedia.errors import (
     GraphError,
@@ -168,20 +169,7 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"?'  # an unterminated string runs to the end
 _STRING_RE = re.compile(_STRING, re.S)
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
 _BRACKET_DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
-_TOKEN_RE = re.compile(
-    _STRING
-    + r"|-?Infinity|NaN"
-    + r"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
-    + r"|[{}\[\]:,]",
-    re.S,
-)
 _SURROGATE_HINT_RE = re.compile(r"\\u[dD][89a-fA-F]")
-_ESCAPE_RE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a valid pair
-    r"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"  # a lone surrogate
-    r"|\\.",
-    re.S,
-)
 
 
 def _max_depth(text: str) -> int:
@@ -194,76 +182,18 @@ def _max_depth(text: str) -> int:
     return max(accumulate(map(_BRACKET_DELTA.__getitem__, brackets)))
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
-
-
-def _bad_json(text: str, offset: int, what: str) -> ManifestError:
-    line, col = _line_col(text, offset)
-    return ManifestError(f"not valid JSON: {what} at line {line} column {col}", path="$")
-
-
-def _tokens(text: str):
-    for m in _TOKEN_RE.finditer(text):
-        yield m.start(), m.group()
-
-
-def _locate_constant(text: str) -> tuple[int, str]:
-    for offset, tok in _tokens(text):
-        if tok in ("NaN", "Infinity", "-Infinity"):
-            return offset, tok
-    return 0, "NaN/Infinity"  # pragma: no cover
-
-
-def _locate_float_overflow(text: str) -> tuple[int, str]:
-    for offset, tok in _tokens(text):
-        if tok[0] in "-0123456789" and not tok.endswith("Infinity"):
-            if ("." in tok or "e" in tok or "E" in tok) and math.isinf(float(tok)):
-                return offset, tok
-            if tok.lstrip("-").isdigit() and (len(tok.lstrip("-")) > _MAX_INTEGER_DIGITS or _too_big(tok)):
-                return offset, tok
-    return 0, "number"  # pragma: no cover
-
-
-def _locate_duplicate_key(text: str) -> tuple[int, str] | None:
-    stack: list[set | None] = []
-    last_string: tuple[int, str] | None = None
-    for offset, tok in _tokens(text):
-        c = tok[0]
-        if c == "{":
-            stack.append(set())
-        elif c == "[":
-            stack.append(None)
-        elif c in "}]":
-            if stack:
-                stack.pop()
-        elif c == '"':
-            last_string = (offset, tok)
-            continue
-        elif c == ":" and last_string is not None and stack and stack[-1] is not None:
-            key = json.loads(last_string[1])
-            if key in stack[-1]:
-                return last_string[0], key
-            stack[-1].add(key)
-        last_string = None
-    return None
-
-
-def _locate_lone_surrogate(text: str) -> int | None:
-    for m in _STRING_RE.finditer(text):
-        token = m.group()
-        if "\\u" not in token:
-            continue
-        for e in _ESCAPE_RE.finditer(token):
-            if e.group(1):
-                return m.start() + e.start()
-    return None
+def _not_json(raw: bytes, parser_message: str) -> ManifestError:
+    """Rule 3's refusal: the first fault as json_fault words it (and the C++ parser's error path)."""
+    fault = find_fault(raw)
+    if fault is None:  # the readers disagree: say what CPython's json said
+        return ManifestError(f"not valid JSON: {parser_message}", path="$")
+    return ManifestError(f"not valid JSON {fault.where}", path="$")
 
 
 def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
-    encoding_problem: tuple[int, str] | None = None  # (offset in text, description)
+    raw: bytes | None = None  # the UTF-8 text, for the fault scan: made from a str only if needed
+    decodable = True
+    surrogate: int | None = None  # where a str holds a lone surrogate character
     if isinstance(doc, str):
         text = doc
         if len(text) > MAX_MANIFEST_BYTES:
@@ -271,36 +201,42 @@ def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
         else:
             try:
                 size = len(text.encode("utf-8"))
-            except UnicodeEncodeError as e:
-                size = len(text.encode("utf-8", "surrogatepass"))
-                encoding_problem = (e.start, f"a lone surrogate character U+{ord(text[e.start]):04X}")
+            except UnicodeEncodeError as e:  # a lone surrogate character: a str only, never bytes
+                raw = text.encode("utf-8", "surrogatepass")
+                size, decodable, surrogate = len(raw), False, e.start
     else:
         raw = bytes(doc)
         size = len(raw)
         if size <= MAX_MANIFEST_BYTES:
             try:
                 text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                text = raw.decode("utf-8", "replace")
-                prefix = raw[: e.start].decode("utf-8", "replace")
-                encoding_problem = (len(prefix), f"invalid UTF-8 (byte 0x{raw[e.start]:02x})")
+            except UnicodeDecodeError:
+                text, decodable = raw.decode("utf-8", "replace"), False
     # Rule 1
     if size > MAX_MANIFEST_BYTES:
         raise ManifestError(
-            f"manifest text is {size} bytes, more than the 16 MiB limit ({MAX_MANIFEST_BYTES} bytes)",
-            path="$",
+            f"manifest text is more than the 16 MiB limit ({MAX_MANIFEST_BYTES} bytes)", path="$"
         )
     # Rule 2
-    depth = _max_depth(text)
-    if depth > MAX_DEPTH:
-        raise ManifestError(
-            f"arrays/objects nested {depth} levels deep; the limit is {MAX_DEPTH}", path="$"
-        )
+    if _max_depth(text) > MAX_DEPTH:
+        raise ManifestError(f"arrays and objects nested deeper than {MAX_DEPTH} levels", path="$")
+
     # Rule 3
-    if encoding_problem is not None:
-        raise _bad_json(text, encoding_problem[0], encoding_problem[1])
-    if text.startswith("\ufeff"):
-        raise _bad_json(text, 0, "a byte order mark (U+FEFF) is not allowed")
+    def not_json(parser_message: str) -> ManifestError:
+        return _not_json(text.encode("utf-8") if raw is None else raw, parser_message)
+
+    if surrogate is not None:
+        line = text.count("\n", 0, surrogate) + 1
+        column = surrogate - text.rfind("\n", 0, surrogate)
+        fault = find_fault(raw)  # a fault before it, or the surrogate's bytes (not UTF-8)
+        if fault is None or (fault.line, fault.column) == (line, column):
+            reason = f"lone surrogate character U+{ord(text[surrogate]):04X}"
+            raise ManifestError(f"not valid JSON at line {line} column {column}: {reason}", path="$")
+        raise ManifestError(f"not valid JSON {fault.where}", path="$")
+    if not decodable:
+        raise not_json("not UTF-8")
+    if text.startswith("\ufeff"):  # CPython's json refuses it too, in its own words
+        raise not_json("a byte order mark")
     duplicates = False
 
     def pairs_hook(pairs: list) -> dict:
@@ -319,23 +255,16 @@ def _load_text(doc: str | bytes | bytearray | memoryview) -> Any:
             object_pairs_hook=pairs_hook,
         )
     except json.JSONDecodeError as e:
-        raise ManifestError(
-            f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", path="$"
-        ) from None
-    except _ConstantError:
-        offset, tok = _locate_constant(text)
-        raise _bad_json(text, offset, f"{tok} is not a JSON value") from None
-    except _FloatOverflow:
-        offset, tok = _locate_float_overflow(text)
-        raise _bad_json(text, offset, f"number {tok} is out of the range of a double") from None
+        raise not_json(f"{e.msg} at line {e.lineno} column {e.colno}") from None
+    except _ConstantError as e:
+        raise not_json(f"{e} is not a JSON value") from None
+    except _FloatOverflow as e:
+        raise not_json(f"number {e} is out of the range of a double") from None
+    # CPython's json takes a duplicate key (the last wins) and a lone surrogate escape.
     if duplicates:
-        found = _locate_duplicate_key(text)
-        offset, key = found if found else (0, "?")
-        raise _bad_json(text, offset, f"duplicate key {quoted(key)} in an object")
-    if _SURROGATE_HINT_RE.search(text):
-        offset = _locate_lone_surrogate(text)
-        if offset is not None:
-            raise _bad_json(text, offset, "a lone surrogate escape (\\uD800-\\uDFFF without its pair)")
+        raise not_json("a duplicate key")
+    if _SURROGATE_HINT_RE.search(text) and (fault := find_fault(text.encode("utf-8"))) is not None:
+        raise ManifestError(f"not valid JSON {fault.where}", path="$")
     return data
 
 
