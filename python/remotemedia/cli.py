@@ -375,6 +375,28 @@ def _dumps(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, indent=indent, allow_nan=False, ensure_ascii=False)
 
 
+def _json_default(value: Any) -> Any:
+    """json.dumps's hook for what it has no form for: the forms of _jsonable."""
+    form = _jsonable(value, null_non_finite=False)
+    if form is value:  # pragma: no cover - _jsonable always makes another value for these
+        raise TypeError(type(value).__name__)
+    return form
+
+
+def _output_text(value: Any, null_non_finite: bool = True, indent: int | None = None) -> str:
+    """An output's JSON text in the forms of _jsonable. json.dumps with a hook first (the outputs
+    walked once, in C); the Python walk only for what that refuses (a non-finite float, a key that
+    is no string or number), so a long list of plain numbers costs no call per element."""
+    try:
+        return json.dumps(value, indent=indent, allow_nan=False, ensure_ascii=False, default=_json_default)
+    except ValueError:
+        if not null_non_finite:
+            raise
+    except TypeError:
+        pass
+    return _dumps(_jsonable(value, null_non_finite), indent)
+
+
 def _prepare(args) -> int | None:
     """--log-level and --import, before the manifest is read: an exit code on failure."""
     import importlib
@@ -422,11 +444,13 @@ def cmd_run(args) -> int:
     except (_CannotRead, _BadInput, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        raise  # main's: the reader went away
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     try:
-        text = _dumps(_jsonable(outputs, null_non_finite=False), indent=2 if args.pretty else None)
+        text = _output_text(outputs, null_non_finite=False, indent=2 if args.pretty else None)
     except ValueError:  # JSON has no NaN or Infinity: the C++ program's words
         print("error: output has no JSON form: a non-finite float has no JSON form", file=sys.stderr)
         return 3
@@ -468,13 +492,15 @@ def cmd_run_jsonl(args) -> int:
         output = _open_output(args.output)
         items = _jsonl_items("-" if args.input is None else args.input, args.max_input_bytes, args.max_depth)
         for out in pipeline.stream_sync(items, runtime=args.runtime):
-            output.line(_dumps(_jsonable(out)))
+            output.line(_output_text(out))
     except errors.ManifestError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except (_CannotRead, _BadInput, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        raise  # main's: the reader went away
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
@@ -582,7 +608,7 @@ def cmd_run_audio(args) -> int:
 
     try:
         for out in pipeline.stream_sync(fed(), runtime=args.runtime):
-            emit(_dumps(_jsonable(out)))
+            emit(_output_text(out))
     except AudioFileError as exc:  # the file failed part-way
         _close(bar)
         print(f"error: {exc}", file=sys.stderr)
@@ -591,6 +617,8 @@ def cmd_run_audio(args) -> int:
         _close(bar)
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # main's: the reader went away
     except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
         _close(bar)
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -733,7 +761,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run" and args.pretty and args.jsonl:
         parser.error("--pretty does not go with --jsonl")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: the run is stopped (its nodes closed); no traceback
+        return 130
+    except BrokenPipeError:  # the reader went away (`| head`): as a shell reports SIGPIPE, no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would fail
+        return 141
 
 
 def _bounded(low: int, high: int):

@@ -613,7 +613,7 @@ int cmd_run_jsonl(const RunOptions& o) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) return;
     std::optional<Value> item = parse_input(line, "input line " + std::to_string(line_number), o.limits);
     if (!item) input_fault = kExitInput;
-    else refused = !s.push(std::move(*item)).ok();
+    else refused = !s.push(std::move(*item)).ok() || !s.error().ok();  // an idle session processed it already
   };
   while (input_fault == 0 && !refused) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
