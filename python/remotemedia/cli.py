@@ -575,8 +575,11 @@ def cmd_run_audio(args) -> int:
     if args.input is not None:
         print("error: give --input or --audio, not both", file=sys.stderr)
         return 3
+    if args.jsonl:
+        print("error: give --jsonl or --audio, not both", file=sys.stderr)
+        return 3
     if not (chunk_ms > 0 and math.isfinite(chunk_ms)):
-        print(f"error: --chunk-ms must be a number greater than 0, not {args.chunk_ms}", file=sys.stderr)
+        print("error: --chunk-ms must be a number greater than 0", file=sys.stderr)
         return 3
     try:
         pipeline = _read_manifest(args.manifest)
@@ -592,6 +595,12 @@ def cmd_run_audio(args) -> int:
     except AudioFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    try:
+        output = _open_output(args.output) if args.output is not None else None
+    except _CannotRead as exc:
+        chunks.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     bar = _progress_bar(header.frames, header.sample_rate, Path(args.audio).name, not args.no_progress)
 
     def fed() -> Iterator[Any]:
@@ -601,7 +610,9 @@ def cmd_run_audio(args) -> int:
                 bar.update(chunk.frames)
 
     def emit(line: str) -> None:
-        if bar is not None and sys.stdout.isatty() and sys.stderr.isatty():
+        if output is not None:
+            output.line(line)
+        elif bar is not None and sys.stdout.isatty() and sys.stderr.isatty():
             bar.write(line)  # clears the bar, prints, redraws it
         else:
             _write_stdout(line)
@@ -625,6 +636,8 @@ def cmd_run_audio(args) -> int:
         return 2
     finally:
         chunks.close()
+        if output is not None:
+            output.close()
     _close(bar)
     return 0
 
@@ -706,6 +719,16 @@ def cmd_bench(args) -> int:
     return compare_runtimes.run_from_args(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the C++ program's usage errors: "error: ..." and exit 3 (argparse's own 2 would
+    read as a node's failure)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        message = message.removeprefix("argument ")  # "--max-depth: ..." as CLI11 words it
+        sys.stderr.write(f"error: {message}\nRun with --help for more information.\n")
+        sys.exit(3)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--import", dest="imports", action="append", metavar="MODULE", default=[],
                         help="import a Python module first (one that registers node types with "
@@ -717,7 +740,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     from remotemedia import __version__
 
-    parser = argparse.ArgumentParser(prog="remotemedia", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="remotemedia", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"remotemedia {__version__}",
                         help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -759,8 +782,9 @@ def main(argv: list[str] | None = None) -> int:
     add_bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
-    if args.command == "run" and args.pretty and args.jsonl:
-        parser.error("--pretty does not go with --jsonl")
+    if args.command == "run" and args.pretty and args.jsonl and args.audio is None:
+        print("error: --pretty does not go with --jsonl", file=sys.stderr)
+        return 3
     try:
         return args.func(args)
     except KeyboardInterrupt:  # Ctrl-C: the run is stopped (its nodes closed); no traceback
@@ -776,7 +800,7 @@ def _bounded(low: int, high: int):
     def parse(text: str) -> int:
         value = int(text)
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not in {low} - {high}")
+            raise argparse.ArgumentTypeError(f"Value {value} not in range {low} to {high}")  # CLI11's words
         return value
 
     return parse

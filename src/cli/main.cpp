@@ -709,7 +709,8 @@ class SessionFeeder final : public Emitter {
 // Streams an audio file through a session of the manifest's pipeline in chunks (the
 // AudioFileSource node reads it), printing each output as a JSON line as it comes. Native nodes
 // only; the Python command (`remotemedia run --audio`) prints the same lines.
-int cmd_run_audio(const std::string& manifest_path, const std::string& audio_path, double chunk_ms, bool progress) {
+int cmd_run_audio(const std::string& manifest_path, const std::string& audio_path, const std::string& output_path,
+                  double chunk_ms, bool progress) {
   if (!(chunk_ms > 0.0) || !std::isfinite(chunk_ms)) {
     std::cerr << "error: --chunk-ms must be a number greater than 0\n";
     return kExitInput;
@@ -733,16 +734,18 @@ int cmd_run_audio(const std::string& manifest_path, const std::string& audio_pat
                                           info.frames, info.samplerate);
   }
 
+  OutputSink sink;
+  if (!sink.open(output_path)) return kExitInput;
   std::atomic<bool> unprintable{false};  // set on the thread that processes
   SessionOptions options;
-  options.on_output = [&unprintable](Value out) {
+  options.on_output = [&unprintable, &sink](Value out) {
     Result<std::string> text = to_json(jsonable(out));
     if (!text.ok()) {
       unprintable = true;
       std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
       return;
     }
-    std::cout << text.value() << "\n" << std::flush;
+    sink.line(text.value());
   };
   Result<std::shared_ptr<Session>> session =
       Session::open(std::make_shared<const Graph>(std::move(*graph)), std::move(options));
@@ -829,15 +832,12 @@ int main(int argc, char** argv) {
       run_cmd->add_option("-i,--input", o.input_path, "JSON array of items: a file, or - for stdin (default)");
   CLI::Option* audio_opt = run_cmd->add_option(
       "--audio", audio_path, "Stream an audio file (WAV, FLAC, Ogg, ...) through the pipeline in chunks; outputs as JSON lines");
-  audio_opt->excludes(input_opt);
-  run_cmd->add_option("--chunk-ms", chunk_ms, "With --audio: milliseconds per chunk (default 20)")->needs(audio_opt);
-  run_cmd->add_flag("--no-progress", no_progress, "With --audio: no progress line on stderr")->needs(audio_opt);
-  CLI::Option* jsonl_opt = run_cmd->add_flag(
+  CLI::Option* chunk_opt = run_cmd->add_option("--chunk-ms", chunk_ms, "With --audio: milliseconds per chunk (default 20)");
+  run_cmd->add_flag("--no-progress", no_progress, "With --audio: no progress line on stderr");
+  run_cmd->add_flag(
       "--jsonl", jsonl, "Read one JSON item per line as it arrives; write one output per line as it is produced");
-  jsonl_opt->excludes(audio_opt);
   run_cmd->add_option("-o,--output", o.output_path, "Write the outputs to this file instead of stdout");
-  CLI::Option* pretty_opt = run_cmd->add_flag("--pretty", o.pretty, "Indent the output");
-  pretty_opt->excludes(jsonl_opt);
+  run_cmd->add_flag("--pretty", o.pretty, "Indent the output");
   run_cmd->add_option("--max-input-bytes", o.limits.max_bytes,
                       "Largest input (or --jsonl line) in bytes (default and most 16777216)")
       ->check(CLI::Range(size_t{1}, kMaxJsonBytes));
@@ -855,14 +855,37 @@ int main(int argc, char** argv) {
   CLI::App* nodes_cmd = app.add_subcommand("nodes", "List the node types and their parameters");
   nodes_cmd->add_flag("--json", as_json, "Print as JSON");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error: exit 3 as the Python command's (argparse's own 2 would read as a node's failure).
+    std::cerr << "error: " << e.what() << "\nRun with --help for more information.\n";
+    return kExitInput;
+  }
+  // The same checks, in the same order and words, as the Python command's.
+  const char* misuse = nullptr;
+  if (run_cmd->parsed() && audio_opt->count() > 0 && input_opt->count() > 0) misuse = "give --input or --audio, not both";
+  else if (run_cmd->parsed() && audio_opt->count() > 0 && jsonl) misuse = "give --jsonl or --audio, not both";
+  else if (run_cmd->parsed() && audio_opt->count() == 0 && (chunk_opt->count() > 0 || no_progress))
+    misuse = "--chunk-ms and --no-progress go with --audio";
+  else if (run_cmd->parsed() && jsonl && o.pretty) misuse = "--pretty does not go with --jsonl";
+  if (misuse != nullptr) {
+    std::cerr << "error: " << misuse << "\n";
+    return kExitInput;
+  }
   if (run_cmd->parsed() && !imports.empty()) {
     std::cerr << "error: this program cannot import Python modules; Python node types need the Python package: "
                  "`remotemedia run --import "
               << imports.front() << " MANIFEST`\n";
     return kExitManifest;
   }
-  if (run_cmd->parsed() && audio_opt->count() > 0) return cmd_run_audio(o.manifest_path, audio_path, chunk_ms, !no_progress);
+  if (run_cmd->parsed() && audio_opt->count() > 0) {
+    return cmd_run_audio(o.manifest_path, audio_path, o.output_path, chunk_ms, !no_progress);
+  }
   if (run_cmd->parsed()) return jsonl ? cmd_run_jsonl(o) : cmd_run(o);
   if (validate_cmd->parsed()) return cmd_validate(o.manifest_path);
   return cmd_nodes(as_json);

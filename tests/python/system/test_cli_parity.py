@@ -260,3 +260,40 @@ def test_nodes_json_has_one_shape():
     assert set(native) <= set(python)
     for name in native:
         assert native[name] == python[name], name
+
+
+USAGE = {
+    "depth out of range": (["--max-depth", "100"],
+                           b"error: --max-depth: Value 100 not in range 1 to 64\nRun with --help for more information.\n"),
+    "jsonl with audio": (["--jsonl", "--audio", "x.wav"], b"error: give --jsonl or --audio, not both\n"),
+    "input with audio": (["--input", "i.json", "--audio", "x.wav"], b"error: give --input or --audio, not both\n"),
+    "chunk without audio": (["--chunk-ms", "3"], b"error: --chunk-ms and --no-progress go with --audio\n"),
+    "pretty with jsonl": (["--pretty", "--jsonl"], b"error: --pretty does not go with --jsonl\n"),
+    "chunk of 0": (["--audio", "x.wav", "--chunk-ms", "0"], b"error: --chunk-ms must be a number greater than 0\n"),
+}
+
+
+@pytest.mark.parametrize("name", USAGE)
+def test_usage_errors_read_the_same_and_exit_3(name):
+    args, stderr = USAGE[name]
+    assert same("run", MEDIUM, *args) == (3, b"", stderr)
+
+
+def test_a_missing_argument_is_a_usage_error_on_both():
+    out = both("run")
+    assert out["native"][0] == out["python"][0] == 3
+    assert all(err.startswith(b"error: ") and b"manifest" in err for _, _, err in out.values())
+
+
+def test_audio_outputs_go_to_the_output_file(tmp_path):
+    wav = tmp_path / "a.wav"
+    write(str(wav), Audio(np.zeros((640, 1), np.int16), 16000))
+    m = manifest(tmp_path, PASS)
+    texts = {}
+    for name, command in COMMANDS.items():
+        target = tmp_path / f"{name}.jsonl"
+        done = subprocess.run([*command, "run", str(m), "--audio", str(wav), "--no-progress", "--output", str(target)],
+                              capture_output=True, timeout=120)
+        assert (done.returncode, done.stdout) == (0, b""), done.stderr
+        texts[name] = target.read_bytes()
+    assert texts["native"] == texts["python"] and len(texts["native"].splitlines()) == 2
