@@ -305,8 +305,10 @@ def _load_input(data: bytes, what: str = "input", max_depth: int = MAX_INPUT_DEP
     """The input items: JSON text, refused as the C++ program refuses it (deeper than ``max_depth``;
     no NaN or Infinity, no number beyond the range of a double: nlohmann reads every number as one
     first)."""
-    if _nesting_depth(data) > max_depth:
-        raise _BadInput(f"{what} is nested deeper than the limit of {max_depth} levels")
+    if _nesting_depth(data) > max_depth:  # a text both too deep and not JSON reads as not JSON, as a manifest
+        fault = _json_syntax_fault(data)
+        raise _BadInput(f"{what} is not valid JSON {fault}" if fault else
+                        f"{what} is nested deeper than the limit of {max_depth} levels")
     # Only a number with an exponent of 100 or more, or else 210 digits or more before its exponent,
     # can overflow a double: without one, the number hooks (a call per number) are not needed.
     ranged = {"parse_float": _finite_float, "parse_int": _int_within_double_range} if _MAYBE_HUGE.search(data) else {}
@@ -658,9 +660,11 @@ def _is_chain(pipeline: Pipeline) -> bool:
     through its only port."""
     connections = pipeline.connections
     names = [n.name for n in pipeline.nodes]
-    if connections is None or not names:
+    if not names:
         return True
-    if any(len(c) > 2 and c[2] is not None for c in connections):
+    if connections is None:  # a chain by its order: a node with several ports is refused unless last
+        return all(len(n.output_ports()) == 1 for n in pipeline.nodes)
+    if any(len(n.output_ports()) != 1 for n in pipeline.nodes):
         return False
     following = {a: [t for s, t, *_ in connections if s == a] for a in names}
     entering = {a: sum(1 for _, t, *_ in connections if t == a) for a in names}

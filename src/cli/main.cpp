@@ -460,7 +460,12 @@ std::optional<Value> parse_input(std::string_view text, const std::string& what,
     return std::nullopt;
   }
   if (nesting_depth(text) > limits.max_depth) {
-    std::cerr << "error: " << what << " is nested deeper than the limit of " << limits.max_depth << " levels\n";
+    // A text both too deep and not JSON reads as not JSON, as a manifest does (docs/MANIFEST.md rule 2).
+    if (const std::string fault = json_syntax_fault(text); !fault.empty()) {
+      std::cerr << "error: " << what << " is not valid JSON " << fault << "\n";
+    } else {
+      std::cerr << "error: " << what << " is nested deeper than the limit of " << limits.max_depth << " levels\n";
+    }
     return std::nullopt;
   }
   Result<Value> value = parse_json(text);

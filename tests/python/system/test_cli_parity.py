@@ -134,6 +134,8 @@ def test_input_nested_too_deep_is_one_rule(tmp_path):
     assert same("run", m, stdin=deep)[0] == 0
     too_deep = ("[" * 65 + "]" * 65).encode()
     assert same("run", m, stdin=too_deep) == (3, b"", b"error: input is nested deeper than the limit of 64 levels\n")
+    assert same("run", m, stdin=b"[" * 65 + b"1,]" + b"]" * 64) == (
+        3, b"", b"error: input is not valid JSON at line 1 column 68: unexpected character ']'\n")
     assert same("run", m, "--max-depth", 3, stdin=b"[[[[1]]]]")[2] == \
         b"error: input is nested deeper than the limit of 3 levels\n"
     assert same("run", m, "--max-input-bytes", 4, stdin=b"[1, 2]") == (
@@ -297,3 +299,40 @@ def test_audio_outputs_go_to_the_output_file(tmp_path):
         assert (done.returncode, done.stdout) == (0, b""), done.stderr
         texts[name] = target.read_bytes()
     assert texts["native"] == texts["python"] and len(texts["native"].splitlines()) == 2
+
+
+def router(*targets):
+    return {"id": "r", "node_type": "RouterNode",
+            "params": {"routes": [{"when": f"item > {i}", "to": t} for i, t in enumerate(targets)]}}
+
+
+VALIDATE = {
+    "chain": ([PASS, {"id": "q", "node_type": "PassThroughNode"}], None, "ok: 2 nodes in a chain"),
+    "connected chain": ([PASS, {"id": "q", "node_type": "PassThroughNode"}], [("p", "q", None)],
+                        "ok: 2 nodes in a chain"),
+    "fan-out": ([PASS, {"id": "q", "node_type": "PassThroughNode"}, {"id": "s", "node_type": "PassThroughNode"}],
+                [("p", "q", None), ("p", "s", None)], "ok: 3 nodes in a graph"),
+    "router of one port": ([router("pos"), PASS], [("r", "p", "pos")], "ok: 2 nodes in a chain"),
+    "router last": ([PASS, router("pos", "neg")], None, "ok: 2 nodes in a graph"),
+    "no nodes": ([], None, "ok: 0 nodes in a chain"),
+}
+
+
+@pytest.mark.parametrize("name", VALIDATE)
+def test_validate_reads_the_same(tmp_path, name):
+    nodes, connections, line = VALIDATE[name]
+    text = {"version": "v1", "nodes": nodes}
+    if connections is not None:
+        text["connections"] = [{"from": a, "to": b, **({"from_port": p} if p else {})} for a, b, p in connections]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(text))
+    assert same("validate", path) == (0, f"{line}\n".encode(), b"")
+
+
+def test_validate_refuses_alike(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"version": "v1", "nodes": [router("pos"), PASS],
+                                "connections": [{"from": "r", "from_port": "default", "to": "p"}]}))
+    code, out, err = same("validate", path)
+    assert (code, out) == (1, b"") and err.startswith(b"error: GraphError: $.connections[0].from_port")
+    assert same("validate", tmp_path / "nope.json")[0] == 3
