@@ -420,6 +420,14 @@ def _prepare(args) -> int | None:
     return None
 
 
+def _report_manifest_error(exc: errors.ManifestError) -> int:
+    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    if isinstance(exc, errors.UnknownNodeTypeError):
+        print("note: see `remotemedia nodes`; a node type of your own module needs the module imported: "
+              "`remotemedia run --import MODULE MANIFEST`", file=sys.stderr)
+    return 1
+
+
 def cmd_run(args) -> int:
     failed = _prepare(args)
     if failed is not None:
@@ -441,8 +449,7 @@ def cmd_run(args) -> int:
         output = _open_output(args.output)
         outputs = pipeline.run_sync(items, runtime=args.runtime)
     except errors.ManifestError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _report_manifest_error(exc)
     except (_CannotRead, _BadInput, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -496,8 +503,7 @@ def cmd_run_jsonl(args) -> int:
         for out in pipeline.stream_sync(items, runtime=args.runtime):
             output.line(_output_text(out))
     except errors.ManifestError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _report_manifest_error(exc)
     except (_CannotRead, _BadInput, _TooLarge) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -586,8 +592,7 @@ def cmd_run_audio(args) -> int:
     try:
         pipeline = _read_manifest(args.manifest)
     except errors.ManifestError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _report_manifest_error(exc)
     except _CannotRead as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -686,8 +691,7 @@ def cmd_validate(args) -> int:
     try:
         pipeline = _read_manifest(args.manifest)
     except errors.ManifestError as exc:
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return _report_manifest_error(exc)
     except _CannotRead as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

@@ -784,7 +784,11 @@ int cmd_validate(const std::string& manifest_path) {
 
 int cmd_nodes(bool as_json) {
   Map types;
-  for (const NodeTypeInfo* info : Registry::global().types()) {
+  // By name, as the Python command lists them.
+  const auto types_of_registry = Registry::global().types();
+  std::vector<const NodeTypeInfo*> sorted(types_of_registry.begin(), types_of_registry.end());
+  std::sort(sorted.begin(), sorted.end(), [](const NodeTypeInfo* a, const NodeTypeInfo* b) { return a->name < b->name; });
+  for (const NodeTypeInfo* info : sorted) {
     if (!as_json) {
       std::cout << info->name;
       for (const std::string& a : info->aliases) std::cout << " (alias " << a << ")";
@@ -859,6 +863,11 @@ int main(int argc, char** argv) {
 
   CLI::App* nodes_cmd = app.add_subcommand("nodes", "List the node types and their parameters");
   nodes_cmd->add_flag("--json", as_json, "Print as JSON");
+  for (CLI::App* cmd : {validate_cmd, nodes_cmd}) {
+    cmd->add_option("--import", imports, "Import a Python module (Python command only: this program refuses it)");
+    cmd->add_option("--log-level", log_level, "Logging level: debug, info, warning, error or critical")
+        ->check(CLI::IsMember({"debug", "info", "warning", "error", "critical"}, CLI::ignore_case));
+  }
 
   try {
     app.parse(argc, argv);
@@ -882,10 +891,11 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << misuse << "\n";
     return kExitInput;
   }
-  if (run_cmd->parsed() && !imports.empty()) {
+  if (!imports.empty()) {
+    const char* command = run_cmd->parsed() ? "run" : validate_cmd->parsed() ? "validate" : "nodes";
     std::cerr << "error: this program cannot import Python modules; Python node types need the Python package: "
-                 "`remotemedia run --import "
-              << imports.front() << " MANIFEST`\n";
+                 "`remotemedia "
+              << command << " --import " << imports.front() << (nodes_cmd->parsed() ? "`\n" : " MANIFEST`\n");
     return kExitManifest;
   }
   if (run_cmd->parsed() && audio_opt->count() > 0) {

@@ -336,3 +336,31 @@ def test_validate_refuses_alike(tmp_path):
     code, out, err = same("validate", path)
     assert (code, out) == (1, b"") and err.startswith(b"error: GraphError: $.connections[0].from_port")
     assert same("validate", tmp_path / "nope.json")[0] == 3
+
+
+def test_nodes_lists_alike_by_name():
+    native = subprocess.run([*COMMANDS["native"], "nodes"], capture_output=True, text=True, timeout=60).stdout
+    python = subprocess.run([*COMMANDS["python"], "nodes"], capture_output=True, text=True, timeout=60).stdout
+    names = [line.split()[0] for line in native.splitlines() if not line.startswith(" ")]
+    assert names == sorted(names) and len(names) >= 15
+    rest = iter(python.splitlines())
+    assert all(line in rest for line in native.splitlines())  # the native types' lines, in Python's order
+
+
+@pytest.mark.parametrize("command", ["validate", "nodes"])
+def test_import_is_refused_by_the_program_with_the_python_command(command):
+    args = [command, str(MEDIUM)] if command == "validate" else [command]
+    done = subprocess.run([*COMMANDS["native"], *args, "--import", "mynodes"], capture_output=True, timeout=60)
+    assert done.returncode == 1 and f"`remotemedia {command} --import mynodes".encode() in done.stderr
+    done = subprocess.run([*COMMANDS["python"], *args, "--import", "json"], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_node_type_points_to_import(tmp_path):
+    m = manifest(tmp_path, {"id": "a", "node_type": "Nope"})
+    out = both("run", m, stdin=b"[1]")
+    for code, stdout, err in out.values():
+        lines = err.decode().splitlines()
+        assert (code, stdout) == (1, b"")
+        assert lines[0] == "error: UnknownNodeTypeError: $.nodes[0].node_type: unknown node type 'Nope'"
+        assert "remotemedia run --import MODULE MANIFEST" in lines[1]
