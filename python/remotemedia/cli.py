@@ -1,17 +1,20 @@
 """The `remotemedia` command: run a manifest from Python, list node types, compare runtimes.
 
-    remotemedia run MANIFEST [--input ITEMS.json] [--runtime auto|native|python]
-    remotemedia run MANIFEST --audio FILE [--chunk-ms 20] [--runtime ...] [--no-progress]
-    remotemedia nodes
+    remotemedia run MANIFEST [--input ITEMS.json] [--runtime auto|native|python] [--output FILE]
+    remotemedia run MANIFEST --jsonl [--input LINES]     (one item per line in, one output per line out)
+    remotemedia run MANIFEST --audio FILE [--chunk-ms 20] [--no-progress]
+    remotemedia validate MANIFEST
+    remotemedia nodes [--json]
     remotemedia bench [--short] [--iterations N] [--warmup N] [--json PATH] ...
+    remotemedia --version
 
-With --audio, the file's audio (WAV, FLAC, Ogg, ...) streams through a session of the pipeline in
-chunks of --chunk-ms, each output printed as a JSON line as it comes (an Audio output as a summary,
-{"audio": {"sample_rate", "channels", "frames", "dtype", "duration"}}); a progress bar on stderr
-counts seconds of audio sent. Exit codes: 0 ok, 1 bad manifest, 2 a node failed, 3 bad input or I/O
-(an unreadable audio file).
-
-(`remotemedia-runtime`, the C++ program, runs manifests without Python.)
+run, validate and nodes take --import MODULE (a module registering node types) and --log-level
+LEVEL; run takes --max-input-bytes N and --max-depth N (the input's limits). MANIFEST may be -.
+Outputs print as UTF-8 JSON, each value in one form (an Audio as {"audio": {"sample_rate",
+"channels", "frames", "dtype", "duration"}}, bytes as {"bytes": {"length"}}, arrays as lists).
+Exit codes: 0 ok, 1 bad manifest, 2 a node failed, 3 usage, bad input or I/O. docs/CLI.md has it
+all; `remotemedia-runtime`, the C++ program, runs manifests without Python and agrees on every
+flag, message and output byte it shares.
 """
 
 from __future__ import annotations

@@ -364,3 +364,21 @@ def test_an_unknown_node_type_points_to_import(tmp_path):
         assert (code, stdout) == (1, b"")
         assert lines[0] == "error: UnknownNodeTypeError: $.nodes[0].node_type: unknown node type 'Nope'"
         assert "remotemedia run --import MODULE MANIFEST" in lines[1]
+
+
+@pytest.mark.parametrize("runtime", ["auto", "python"])
+def test_numbers_and_strings_print_the_same_bytes(tmp_path, runtime):
+    items = ('[1e16, 1e-7, 0.30000000000000004, -0.0, 1e308, 5e-324, 1e21, 2.5e-5, 100.0, 12345678901234567890, '
+             r'-9223372036854775808, "\u0001\t\n\"\\/\u007f\u2028\u00e9\ud83d\ude00", {"k\u00e9y": "\u001f"}]')
+    m = manifest(tmp_path, PASS)
+    native = subprocess.run([*COMMANDS["native"], "run", str(m)], input=items.encode(), capture_output=True, timeout=60)
+    python = subprocess.run([*COMMANDS["python"], "run", str(m), "--runtime", runtime], input=items.encode(),
+                            capture_output=True, timeout=120)
+    assert native.returncode == python.returncode == 0, (native.stderr, python.stderr)
+    assert native.stdout == python.stdout
+    assert "é😀".encode() in native.stdout and b"\\u0001" in native.stdout and b"\\u00e9" not in native.stdout
+    for flag in ([], ["--pretty"]):
+        nested = b'[[1, [2, {"a": [], "b": {}}], {}]]'
+        texts = {name: subprocess.run([*command, "run", str(m), *flag], input=nested, capture_output=True,
+                                      timeout=120).stdout for name, command in COMMANDS.items()}
+        assert texts["native"] == texts["python"], flag
