@@ -382,3 +382,10 @@ def test_numbers_and_strings_print_the_same_bytes(tmp_path, runtime):
         texts = {name: subprocess.run([*command, "run", str(m), *flag], input=nested, capture_output=True,
                                       timeout=120).stdout for name, command in COMMANDS.items()}
         assert texts["native"] == texts["python"], flag
+
+
+@pytest.mark.parametrize("mode", [[], ["--jsonl"]])
+def test_an_output_file_that_cannot_be_written_is_an_io_error(tmp_path, mode):
+    target = tmp_path / "no" / "such" / "dir.json"
+    assert same("run", MEDIUM, *mode, "--output", target, stdin=b"[1]" if not mode else b"1\n") == (
+        3, b"", f"error: cannot write {target}: No such file or directory\n".encode())
