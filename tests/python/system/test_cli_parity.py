@@ -389,3 +389,11 @@ def test_an_output_file_that_cannot_be_written_is_an_io_error(tmp_path, mode):
     target = tmp_path / "no" / "such" / "dir.json"
     assert same("run", MEDIUM, *mode, "--output", target, stdin=b"[1]" if not mode else b"1\n") == (
         3, b"", f"error: cannot write {target}: No such file or directory\n".encode())
+
+
+def test_jsonl_lines_have_the_input_limits(tmp_path):
+    m = manifest(tmp_path, PASS)
+    assert same("run", m, "--jsonl", "--max-input-bytes", 8, stdin=b"12345678\n\n123456789\n") == (
+        3, b"12345678\n", b"error: input line 3 is more than the --max-input-bytes limit (8 bytes)\n")
+    assert same("run", m, "--jsonl", "--max-depth", 2, stdin=b"[[1]]\n[[[1]]]\n") == (
+        3, b"[[1]]\n", b"error: input line 2 is nested deeper than the limit of 2 levels\n")
