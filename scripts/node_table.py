@@ -41,7 +41,9 @@ def _param(p) -> str:
 
 def table() -> str:
     rows = ["| node type | aliases | what it does | parameters |", "|---|---|---|---|"]
-    for spec in sorted(registry.node_types(), key=lambda s: s.name):
+    builtin = [s for s in registry.node_types() if type(s.node_class).__module__ and
+               s.node_class.__module__.split(".")[0] == "remotemedia"]  # not types a program registered
+    for spec in sorted(builtin, key=lambda s: s.name):
         aliases = ", ".join(f"`{a}`" for a in spec.aliases) or "-"
         params = "; ".join(_param(p) for p in spec.params) or "none"
         description = spec.description.replace("|", "\\|")

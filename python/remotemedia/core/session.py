@@ -261,7 +261,9 @@ class _PyCore:
         elif error is not None:
             self.error = error
             self.state = "failed"
-            log.info("session failed (Python engine): %s: %s", type(error).__name__, error)
+            # A string, not the exception: a kept log record must not keep the session alive
+            # through the error's traceback.
+            log.info("session failed (Python engine): %s", f"{type(error).__name__}: {error}")
         else:
             self.state = "ended"
         if error is not None and not isinstance(error, Exception):
@@ -743,7 +745,7 @@ class _NativeBase:
             self._error_seen = True
             self._finished = True
             self._error = exc
-            log.info("session failed (native engine): %s: %s", type(exc).__name__, exc)
+            log.info("session failed (native engine): %s", f"{type(exc).__name__}: {exc}")  # a string: see above
             raise
         if kind == "end":
             self._finished = True

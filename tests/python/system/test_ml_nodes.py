@@ -482,11 +482,14 @@ def test_speech_to_text_keeps_its_decoder_across_runs_and_two_at_once_get_two():
     node.cleanup()
     node.initialize()
     assert node._decoder is decoder  # given back at cleanup, taken again
-    other = SpeechToTextNode("other")
+    import copy
+
+    other = copy.copy(node)  # what a second session at once runs: a copy sharing the pool
     other.initialize()  # while node holds it: a decoder of its own
     assert other._decoder is not None and other._decoder is not decoder
     other.cleanup()
     node.cleanup()
+    assert SpeechToTextNode("new")._pool == []  # another node does not take this node's decoders
 
 
 # ----------------------------------------------------------------- SpeechToText, engine=moonshine

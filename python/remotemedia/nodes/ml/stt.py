@@ -47,15 +47,7 @@ def pocketsphinx_model_paths() -> dict[str, str]:
     }
 
 
-_decoders: dict[tuple, list] = {}  # model paths -> decoders not in use
-_decoders_lock = threading.Lock()
-
-
-def _take_decoder(key: tuple) -> Any:
-    with _decoders_lock:
-        free = _decoders.get(key)
-        if free:
-            return free.pop()
+def _new_decoder(key: tuple) -> Any:
     from pocketsphinx import Decoder
 
     for name, path in zip(_POCKETSPHINX_ONLY, key):
@@ -66,11 +58,6 @@ def _take_decoder(key: tuple) -> Any:
     except RuntimeError as exc:
         raise InvalidParameterError(f"PocketSphinx cannot load the model {key[0]!r}, {key[1]!r}, {key[2]!r}: {exc}",
                                     path=None) from exc
-
-
-def _give_back_decoder(key: tuple, decoder: Any) -> None:
-    with _decoders_lock:
-        _decoders.setdefault(key, []).append(decoder)
 
 
 @register_node_type(aliases=("SpeechToText",))
@@ -94,6 +81,12 @@ class SpeechToTextNode(Node):
     _decoder_config: tuple | None = None
     _moonshine: Any = None
 
+    def __init__(self, name: str | None = None, **config: Any):
+        super().__init__(name, **config)
+        # Shared with the copies of this node that runs and sessions make (a shallow copy).
+        self._pool: list[tuple[tuple, Any]] = []  # (model paths, decoder) not in use
+        self._pool_lock = threading.Lock()
+
     @classmethod
     def check_config(cls, params: dict) -> tuple[str, str] | None:
         if params.get("engine") == "moonshine":
@@ -109,19 +102,27 @@ class SpeechToTextNode(Node):
 
             self._moonshine = MoonshineModel()  # one per node and run: freed in cleanup
             return
-        # The decoder takes a quarter of a second to load: decoders are kept across runs and
-        # sessions, one per model, in a pool a node takes one from for a run and gives back at
-        # cleanup (two sessions at once each get their own: a decoder holds an utterance's state).
+        # The decoder takes a quarter of a second to load: a node keeps its decoders across its
+        # runs and sessions, in a pool that the copies a run or session makes of the node share,
+        # taking one in initialize and giving it back in cleanup (two sessions at once each get
+        # their own: a decoder holds an utterance's state). Not across nodes: what a decoder
+        # recognises depends a little on the utterances it decoded before (its CMN estimate).
         c = self.config
         paths = pocketsphinx_model_paths()
         key = (c.get("acoustic_model") or paths["hmm"], c.get("language_model") or paths["lm"],
                c.get("dictionary") or paths["dict"])
-        self._release_decoder()
-        self._decoder, self._decoder_config = _take_decoder(key), key
+        # (A decoder this object already holds may be its original's, copied with it: not ours
+        # to give back; initialize without cleanup only drops one.)
+        with self._pool_lock:
+            free = [d for d in self._pool if d[0] == key]
+            if free:
+                self._pool.remove(free[0])
+        self._decoder, self._decoder_config = (free[0][1] if free else _new_decoder(key)), key
 
     def _release_decoder(self) -> None:
         if self._decoder is not None:
-            _give_back_decoder(self._decoder_config, self._decoder)
+            with self._pool_lock:
+                self._pool.append((self._decoder_config, self._decoder))
             self._decoder = None
 
     def cleanup(self) -> None:
