@@ -29,6 +29,7 @@ from typing import Any, Iterator
 
 from remotemedia import errors
 from remotemedia.core import registry
+from remotemedia.core.json_fault import find_fault
 from remotemedia.core.manifest import MAX_MANIFEST_BYTES
 from remotemedia.core.pipeline import RUNTIMES, Pipeline
 
@@ -85,199 +86,16 @@ def _nesting_depth(data: bytes) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
-# The first syntax fault of a text that is not JSON, worded from a small vocabulary the C++ program
-# (src/cli/main.cpp, json_syntax_fault) words the same: the two parsers' own reasons and positions
-# differ, so a text either refuses is scanned again here, only then. Bytes, so that invalid UTF-8 is
-# found where it is; columns count characters of the (valid) UTF-8 before the fault, 1-based.
-_WHITESPACE = re.compile(rb"[ \t\n\r]*")
-_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-_PLAIN_STRING_RUN = re.compile(rb'[^"\\\x00-\x1f\x80-\xff]*')
-_HEX4 = re.compile(rb"[0-9a-fA-F]{4}")
+# A text either parser refuses is scanned again for its first fault, worded from one vocabulary
+# (remotemedia.core.json_fault, the C++ find_json_fault), only then.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_CONSTANTS = (b"NaN", b"Infinity", b"-Infinity")
 _MAYBE_HUGE = re.compile(rb"[0-9]{210}|[eE]\+?0*[1-9][0-9]{2}")
-# Array elements the scan can take in one step, each followed by its comma: ASCII strings without
-# escapes, literals, numbers without exponent and at most 300 integer digits (always finite). Only a
-# speed-up: a long array of items would otherwise be a Python loop per element. Possessive, so that
-# re keeps no backtracking state per element.
-_SIMPLE_ELEMENTS = re.compile(
-    rb'(?>[ \t\n\r]*+(?>"[\x20\x21\x23-\x5b\x5d-\x7e]*+"|true|false|null'
-    rb"|-?+(?>0|[1-9][0-9]{0,299}+)(?>\.[0-9]++)?+)[ \t\n\r]*+,)*+"
-)
-
-
-class _Fault(Exception):
-    def __init__(self, offset: int, reason: str) -> None:
-        super().__init__(reason)
-        self.offset, self.reason = offset, reason
-
-
-def _utf8_char(data: bytes, i: int) -> tuple[int, int] | None:
-    """(code point, length) of the UTF-8 character at ``i``; None if the bytes there are not one."""
-    for n in (1, 2, 3, 4):
-        try:
-            ch = data[i:i + n].decode("utf-8")
-        except UnicodeDecodeError as e:
-            if e.reason != "unexpected end of data" or i + n >= len(data):
-                return None
-            continue
-        return ord(ch), n
-    return None  # pragma: no cover - a 4-byte prefix always decides
-
-
-def _character_fault(data: bytes, i: int) -> _Fault:
-    char = _utf8_char(data, i)
-    if char is None:
-        return _Fault(i, f"invalid UTF-8 byte 0x{data[i]:02x}")
-    code = char[0]
-    shown = f"'{chr(code)}'" if 0x21 <= code <= 0x7E else f"U+{code:04X}"
-    return _Fault(i, f"unexpected character {shown}")
-
-
-def _skip_string(data: bytes, i: int) -> int:
-    """The offset after the string literal whose opening quote is at ``i``."""
-    start, n = i, len(data)
-    i += 1
-    while True:
-        i = _PLAIN_STRING_RUN.match(data, i).end()
-        if i >= n:
-            raise _Fault(start, "unterminated string")
-        b = data[i]
-        if b == 0x22:  # "
-            return i + 1
-        if b == 0x5C:  # backslash
-            if i + 1 >= n:
-                raise _Fault(start, "unterminated string")
-            e = data[i + 1]
-            if e in b'"\\/bfnrt':
-                i += 2
-            elif e == 0x75 and _HEX4.match(data, i + 2):  # u
-                code = int(data[i + 2:i + 6], 16)
-                if 0xD800 <= code <= 0xDBFF and data.startswith(b"\\u", i + 6) and _HEX4.match(data, i + 8) \
-                        and 0xDC00 <= int(data[i + 8:i + 12], 16) <= 0xDFFF:
-                    i += 12
-                elif 0xD800 <= code <= 0xDFFF:
-                    raise _Fault(i, "lone surrogate escape")
-                else:
-                    i += 6
-            else:
-                raise _Fault(i, "invalid escape")
-        elif b < 0x20:
-            raise _Fault(i, f"control character U+{b:04X} in a string")
-        else:
-            char = _utf8_char(data, i)
-            if char is None:
-                raise _Fault(i, f"invalid UTF-8 byte 0x{b:02x}")
-            i += char[1]
-
-
-def _skip_scalar(data: bytes, i: int) -> int:
-    for constant in _CONSTANTS:
-        if data.startswith(constant, i):
-            raise _Fault(i, f"{constant.decode()} is not a JSON value")
-    b = data[i]
-    if b == 0x22:
-        return _skip_string(data, i)
-    if b == 0x2D or 0x30 <= b <= 0x39:  # - or a digit
-        m = _NUMBER.match(data, i)
-        end = m.end() if m else i
-        if end == i or (end < len(data) and data[end] in b".eE"):
-            raise _Fault(i, "invalid number")
-        if math.isinf(float(data[i:end])):
-            raise _Fault(i, "number out of the range of a double")
-        return end
-    for literal in (b"true", b"false", b"null"):
-        if b == literal[0]:
-            if not data.startswith(literal, i):
-                raise _Fault(i, "invalid literal")
-            return i + len(literal)
-    raise _character_fault(data, i)
-
-
-def _scan(data: bytes) -> None:
-    """Raises _Fault at the first syntax fault of ``data``; iterative, so any depth is scanned."""
-    n = len(data)
-    stack: list[int] = []  # the open brackets, as bytes: 0x5B [ or 0x7B {
-    keys: list[set[str]] = []  # the keys of each open object so far
-
-    def skip(i: int) -> int:
-        return _WHITESPACE.match(data, i).end()
-
-    def expect_key(i: int) -> int:
-        i = skip(i)
-        if i >= n:
-            raise _Fault(i, "unexpected end of input")
-        if data[i] != 0x22:
-            raise _character_fault(data, i)
-        start, i = i, _skip_string(data, i)
-        key = json.loads(data[start:i].decode("utf-8"))
-        if key in keys[-1]:
-            raise _Fault(start, f"duplicate key {data[start:i].decode('utf-8')}")
-        keys[-1].add(key)
-        i = skip(i)
-        if i >= n:
-            raise _Fault(i, "unexpected end of input")
-        if data[i] != 0x3A:  # :
-            raise _character_fault(data, i)
-        return i + 1
-
-    i = 0
-    while True:
-        # a value at i
-        if stack and stack[-1] == 0x5B:
-            i = _SIMPLE_ELEMENTS.match(data, i).end()
-        i = skip(i)
-        if i >= n:
-            raise _Fault(i, "unexpected end of input")
-        b = data[i]
-        if b in (0x5B, 0x7B):
-            stack.append(b)
-            if b == 0x7B:
-                keys.append(set())
-            i = skip(i + 1)
-            close = 0x5D if b == 0x5B else 0x7D
-            if i < n and data[i] == close:
-                if stack.pop() == 0x7B:
-                    keys.pop()
-                i += 1
-            elif b == 0x7B:
-                i = expect_key(i)
-                continue
-            else:
-                continue
-        else:
-            i = _skip_scalar(data, i)
-        # after a value: a comma, a closing bracket or, at the top, the end
-        while True:
-            i = skip(i)
-            if not stack:
-                if i < n:
-                    raise _Fault(i, "extra data after the value")
-                return
-            if i >= n:
-                raise _Fault(i, "unexpected end of input")
-            b = data[i]
-            if b == 0x2C:  # ,
-                i = expect_key(i + 1) if stack[-1] == 0x7B else i + 1
-                break
-            if b == stack[-1] + 2:  # ] after [, } after {
-                if stack.pop() == 0x7B:
-                    keys.pop()
-                i += 1
-                continue
-            raise _character_fault(data, i)
 
 
 def _json_syntax_fault(data: bytes) -> str | None:
     """'at line L column C: reason' for the first syntax fault of ``data``; None if it has none."""
-    try:
-        _scan(data)
-    except _Fault as fault:
-        line_start = data.rfind(b"\n", 0, fault.offset) + 1
-        line = data.count(b"\n", 0, fault.offset) + 1
-        column = 1 + len(data[line_start:fault.offset].decode("utf-8"))  # valid up to the fault
-        return f"at line {line} column {column}: {fault.reason}"
-    return None
+    fault = find_fault(data)
+    return None if fault is None else fault.where
 
 
 def _reject_constant(name: str) -> Any:
