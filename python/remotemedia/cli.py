@@ -241,6 +241,18 @@ def _prepare(args) -> int | None:
     return None
 
 
+def _report_failure(exc: Exception) -> int:
+    """The message and exit code of a run's failure: a manifest's (1), the input's (3), a node's
+    (2, with its location)."""
+    if isinstance(exc, errors.ManifestError):
+        return _report_manifest_error(exc)
+    if isinstance(exc, (_CannotRead, _BadInput, _TooLarge)):
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 2
+
+
 def _report_manifest_error(exc: errors.ManifestError) -> int:
     print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
     if isinstance(exc, errors.UnknownNodeTypeError):
@@ -269,16 +281,10 @@ def cmd_run(args) -> int:
             return 3
         output = _open_output(args.output)
         outputs = pipeline.run_sync(items, runtime=args.runtime)
-    except errors.ManifestError as exc:
-        return _report_manifest_error(exc)
-    except (_CannotRead, _BadInput, _TooLarge) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
     except BrokenPipeError:
         raise  # main's: the reader went away
-    except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - reported by class: manifest 1, node 2, input 3
+        return _report_failure(exc)
     try:
         text = _output_text(outputs, null_non_finite=False, indent=2 if args.pretty else None)
     except ValueError:  # JSON has no NaN or Infinity: the C++ program's words
@@ -323,16 +329,10 @@ def cmd_run_jsonl(args) -> int:
         items = _jsonl_items("-" if args.input is None else args.input, args.max_input_bytes, args.max_depth)
         for out in pipeline.stream_sync(items, runtime=args.runtime):
             output.line(_output_text(out))
-    except errors.ManifestError as exc:
-        return _report_manifest_error(exc)
-    except (_CannotRead, _BadInput, _TooLarge) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
     except BrokenPipeError:
         raise  # main's: the reader went away
-    except Exception as exc:  # noqa: BLE001 - a node's failure, reported with its location
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - reported by class: manifest 1, node 2, input 3
+        return _report_failure(exc)
     output.close()
     return 0
 

@@ -260,6 +260,22 @@ class OutputSink {
   std::FILE* file_ = nullptr;
 };
 
+// Session options that write each output as a JSON line to `sink`; an output with no JSON form is
+// reported on stderr and sets `unprintable` (on the thread that processes).
+SessionOptions printing_to(OutputSink& sink, std::atomic<bool>& unprintable) {
+  SessionOptions options;
+  options.on_output = [&unprintable, &sink](Value out) {
+    Result<std::string> text = to_json(jsonable(out));
+    if (!text.ok()) {
+      unprintable = true;
+      std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
+      return;
+    }
+    sink.line(text.value());
+  };
+  return options;
+}
+
 struct RunOptions {
   std::string manifest_path, input_path = "-", output_path;
   bool pretty = false;
@@ -317,16 +333,7 @@ int cmd_run_jsonl(const RunOptions& o) {
   OutputSink sink;
   if (!sink.open(o.output_path)) return kExitInput;
   std::atomic<bool> unprintable{false};  // set on the thread that processes
-  SessionOptions options;
-  options.on_output = [&unprintable, &sink](Value out) {
-    Result<std::string> text = to_json(jsonable(out));
-    if (!text.ok()) {
-      unprintable = true;
-      std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
-      return;
-    }
-    sink.line(text.value());
-  };
+  SessionOptions options = printing_to(sink, unprintable);
   Result<std::shared_ptr<Session>> session =
       Session::open(std::make_shared<const Graph>(std::move(*graph)), std::move(options));
   if (!session.ok()) return fail(session.status());
@@ -465,16 +472,7 @@ int cmd_run_audio(const std::string& manifest_path, const std::string& audio_pat
   OutputSink sink;
   if (!sink.open(output_path)) return kExitInput;
   std::atomic<bool> unprintable{false};  // set on the thread that processes
-  SessionOptions options;
-  options.on_output = [&unprintable, &sink](Value out) {
-    Result<std::string> text = to_json(jsonable(out));
-    if (!text.ok()) {
-      unprintable = true;
-      std::cerr << "error: output has no JSON form: " << text.status().message() << "\n";
-      return;
-    }
-    sink.line(text.value());
-  };
+  SessionOptions options = printing_to(sink, unprintable);
   Result<std::shared_ptr<Session>> session =
       Session::open(std::make_shared<const Graph>(std::move(*graph)), std::move(options));
   if (!session.ok()) return fail(session.status());
