@@ -412,11 +412,8 @@ def cmd_run_audio(args) -> int:
         return 3
     try:
         pipeline = _read_manifest(args.manifest)
-    except errors.ManifestError as exc:
-        return _report_manifest_error(exc)
-    except _CannotRead as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    except (errors.ManifestError, _CannotRead) as exc:
+        return _report_failure(exc)
     try:
         header = info(args.audio)
         chunks = read_chunks(args.audio, chunk_ms)
@@ -511,11 +508,8 @@ def cmd_validate(args) -> int:
         return failed
     try:
         pipeline = _read_manifest(args.manifest)
-    except errors.ManifestError as exc:
-        return _report_manifest_error(exc)
-    except _CannotRead as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    except (errors.ManifestError, _CannotRead) as exc:
+        return _report_failure(exc)
     count = len(pipeline.nodes)
     _write_stdout(f"ok: {count} nodes {'in a chain' if _is_chain(pipeline) else 'in a graph'}")
     return 0

@@ -41,28 +41,45 @@ def test_other_tasks_run_while_a_native_run_is_awaited():
     assert ticks >= 3, (ticks, took)
 
 
-class Sleepy(Node):
+class Rendezvous(Node):
+    """Answers only once ten items are in flight at the same time (runs one after another never
+    get there: the first waits alone and fails)."""
+
     async def process(self, x):
-        await asyncio.sleep(0.1)
+        state = self.__dict__.setdefault("_state", {"waiting": 0, "all_here": asyncio.Event()})
+        state["waiting"] += 1
+        if state["waiting"] == 10:
+            state["all_here"].set()
+        await asyncio.wait_for(state["all_here"].wait(), timeout=10)
         return x + 1
 
 
+class Last(Node):
+    """Records the items that reach the end of the pipeline."""
+
+    def __init__(self, name=None, seen=None, **kw):
+        super().__init__(name, **kw)
+        self.seen = seen
+
+    def process(self, x):
+        self.seen.append(x)
+        return x
+
+
 def test_gathered_native_runs_with_an_async_node_overlap():
-    pipeline = Pipeline([Sleepy("s"), CalculatorNode(name="c", operation="multiply", operand=10)])
+    pipeline = Pipeline([Rendezvous("r"), CalculatorNode(name="c", operation="multiply", operand=10)])
 
     async def main():
-        start = time.perf_counter()
-        outs = await asyncio.gather(*(pipeline.run([i], runtime="native") for i in range(10)))
-        return outs, time.perf_counter() - start
+        return await asyncio.gather(*(pipeline.run([i], runtime="native") for i in range(10)))
 
-    outs, took = asyncio.run(main())
-    assert outs == [[(i + 1) * 10] for i in range(10)]
-    assert took < 0.6, took  # one after another: 10 x 0.1 s
+    assert asyncio.run(main()) == [[(i + 1) * 10] for i in range(10)]
 
 
 def test_a_cancelled_await_stops_the_native_run_and_closes_its_nodes():
     log: list = []
-    pipeline = Pipeline([Lifecycle("a", log=log)] + [CalculatorNode(operation="add", operand=1) for _ in range(400)])
+    reached: list = []
+    pipeline = Pipeline([Lifecycle("a", log=log)] + [CalculatorNode(operation="add", operand=1) for _ in range(400)]
+                        + [Last("z", seen=reached)])
     items = np.arange(1_000_000, dtype=np.int64)  # 400 column stages: seconds if it ran to the end
 
     async def main():
@@ -72,13 +89,12 @@ def test_a_cancelled_await_stops_the_native_run_and_closes_its_nodes():
         with pytest.raises(asyncio.CancelledError):
             await task
         start = time.perf_counter()
-        while ("cleanup", "a") not in log and time.perf_counter() - start < 5:
+        while ("cleanup", "a") not in log and time.perf_counter() - start < 30:
             await asyncio.sleep(0.01)
-        return time.perf_counter() - start
 
-    took = asyncio.run(main())
+    asyncio.run(main())
     assert log == [("initialize", "a"), ("cleanup", "a")], log
-    assert took < 1.0, took
+    assert reached == []  # stopped before its last stage
 
 
 def test_a_short_all_native_run_stays_on_the_loop_and_a_python_node_run_does_not():
@@ -105,15 +121,20 @@ INTERRUPTED = textwrap.dedent("""
     import numpy as np
     from remotemedia import Pipeline
     from remotemedia.nodes import CalculatorNode
-    pipeline = Pipeline([CalculatorNode(operation="add", operand=1) for _ in range(3000)])
+    from remotemedia import Node
+
+    class Last(Node):
+        def process(self, x):
+            print("reached the end", flush=True)  # a run interrupted only when it returns gets here
+            return x
+
+    pipeline = Pipeline([CalculatorNode(operation="add", operand=1) for _ in range(3000)] + [Last("z")])
     items = np.arange(2_000_000, dtype=np.int64)
-    pipeline.run_sync(items[:10], runtime="native")
     print("running", flush=True)
-    start = time.perf_counter()
     try:
         pipeline.run_sync(items, runtime="native")
     except KeyboardInterrupt:
-        print(f"interrupted after {time.perf_counter() - start:.2f}", flush=True)
+        print("interrupted", flush=True)
         sys.exit(0)
     print("finished", flush=True)
 """)
@@ -124,16 +145,13 @@ def test_ctrl_c_stops_a_long_native_run_sync_promptly():
                             text=True)
     try:
         assert proc.stdout.readline().strip() == "running"
-        time.sleep(0.3)
-        sent = time.perf_counter()
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        late = time.perf_counter() - sent
+        out, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
-    assert out.startswith("interrupted after"), (out, err)
-    assert late < 1.0, late  # the whole run takes several seconds
+    assert out == "interrupted\n", (out, err)  # stopped between stages, before the last one
 
 
 class SlowEverything(Node):
